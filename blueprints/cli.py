@@ -1,0 +1,104 @@
+"""Maintenance commands: ``flask --app app db …`` and ``flask --app app registry …``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from yanpiao import registry
+
+from .context import verification_settings
+from .ext import db
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade_database(url: str, revision: str = "heads") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+db_cli = AppGroup("db", help="Create or upgrade the database schema (Alembic).")
+registry_cli = AppGroup("registry", help="Fill and maintain the invoice registry.")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="heads")
+def db_upgrade(revision: str) -> None:
+    """Create or upgrade the schema to REVISION (all heads by default)."""
+    upgrade_database(current_app.config["DATABASE_URL"], revision)
+    click.echo("Database is up to date.")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Step the schema back to REVISION."""
+    command.downgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database."""
+    command.current(alembic_config(current_app.config["DATABASE_URL"]), verbose=True)
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--autogenerate/--empty", default=True)
+def db_revision(message: str, autogenerate: bool) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    command.revision(
+        alembic_config(current_app.config["DATABASE_URL"]), message=message,
+        autogenerate=autogenerate,
+    )
+
+
+@registry_cli.command("seed")
+@click.option("--count", default=200, show_default=True, help="How many demo invoices.")
+@click.option("--if-empty", is_flag=True, help="Only when the registry holds no invoice.")
+def registry_seed(count: int, if_empty: bool) -> None:
+    """Add COUNT deterministic demo invoices (Beijing, every type and status)."""
+    from sqlalchemy import func, select
+
+    from yanpiao.models import Invoice
+    from yanpiao.seed import seed_registry
+
+    if if_empty and db.session.scalar(select(func.count(Invoice.id))):
+        click.echo("The registry already holds invoices; nothing seeded.")
+        return
+    today = datetime.now(verification_settings().timezone).date()
+    report = seed_registry(db.session, count, today=today)
+    click.echo(f"Seeded: {report.added} added, {report.updated} updated.")
+
+
+@registry_cli.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+def registry_import(file) -> None:
+    """Load invoices from a JSON Lines FILE ('-' for standard input)."""
+    report = registry.import_jsonl(db.session, file)
+    for line, reason in report.errors:
+        click.echo(f"line {line}: {reason}", err=True)
+    click.echo(
+        f"Imported: {report.added} added, {report.updated} updated, {report.refused} refused."
+    )
+    if report.errors:
+        sys.exit(1)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(registry_cli)

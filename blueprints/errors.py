@@ -1,0 +1,87 @@
+"""Error pages in the site layout (JSON under /api), and never a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+ERRORS = {
+    400: (_l("Something in that request was wrong"), _l(
+        "The page could not understand what was sent. Go back, check the form and try again."
+    )),
+    403: (_l("You can't open this page"), _l(
+        "This page is for other accounts. If you think you should see it, sign in with the "
+        "right account."
+    )),
+    404: (_l("Page not found"), _l(
+        "There is no page at this address. Check the address, or start again from the "
+        "verification page."
+    )),
+    405: (_l("That action is not possible here"), _l(
+        "This page does not accept that kind of request. Start again from the verification "
+        "page."
+    )),
+    413: (_l("File too large"), _l(
+        "The file you sent is larger than %(limit)s. Send a smaller photo or file."
+    )),
+    429: (_l("Too many requests"), _l(
+        "You have sent many requests in a short time. Wait a minute and try again."
+    )),
+    500: (_l("Something went wrong on our side"), _l(
+        "Your request could not be completed. Nothing you entered was stored. Please try "
+        "again in a moment."
+    )),
+    503: (_l("Temporarily unavailable"), _l(
+        "The service is briefly unavailable. Please try again in a moment."
+    )),
+}
+CSRF_MESSAGE = _l(
+    "Your session expired or the form was already sent. Nothing was lost: check the form "
+    "and send it again."
+)
+
+
+def _limit_text(app: Flask) -> str:
+    size = app.config.get("MAX_CONTENT_LENGTH") or 0
+    return f"{size // (1024 * 1024)} MB"
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def init_app(app: Flask) -> None:
+    def render_error(status: int, message=None):
+        title, default_message = ERRORS.get(status, ERRORS[500])
+        text = message or default_message
+        if status == 413:
+            text = str(default_message) % {"limit": _limit_text(app)}
+        if wants_json():
+            body = {"error": status, "message": str(text)}
+            if status == 429:
+                body["outcome"] = "rate_limited"
+            return jsonify(body), status
+        return render_template("errors/error.html", status=status, title=title,
+                               message=text), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        from .verify import redisplay_after_csrf_error
+
+        if request.endpoint == "verify.verify":
+            return redisplay_after_csrf_error(str(CSRF_MESSAGE))
+        return render_error(400, CSRF_MESSAGE)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        # Flask-Limiter adds Retry-After to 429s itself (RATELIMIT_HEADERS_ENABLED).
+        return render_error(exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return http_error(exc)
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return render_error(InternalServerError.code)

@@ -1,0 +1,33 @@
+/* Focus and announcements after htmx swaps; everything works without this file. */
+(function () {
+  "use strict";
+  function focusAfterSwap(event) {
+    var target = event.detail && event.detail.target;
+    if (!target || target.id !== "verify-result") { return; }
+    var summary = document.getElementById("error-summary");
+    if (summary) { summary.focus(); return; }
+    var verdict = document.getElementById("verdict-title");
+    if (verdict) { verdict.focus(); }
+  }
+  document.addEventListener("htmx:afterSettle", focusAfterSwap);
+  // An error summary links to its fields: move focus into the field, not just scroll.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
+    if (!link) { return; }
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (field) { event.preventDefault(); field.focus(); }
+  });
+  // A network failure or server error never leaves the visitor guessing.
+  document.addEventListener("htmx:responseError", function (event) {
+    var region = document.getElementById("verify-result");
+    var message = document.body.getAttribute("data-error-message");
+    if (region && message && event.detail.elt && event.detail.elt.id === "verify-form") {
+      region.textContent = message;
+    }
+  });
+  document.addEventListener("htmx:sendError", function (event) {
+    var region = document.getElementById("verify-result");
+    var message = document.body.getAttribute("data-offline-message");
+    if (region && message) { region.textContent = message; }
+  });
+})();

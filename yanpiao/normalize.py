@@ -1,0 +1,73 @@
+"""Turn what people type (or scanners send) into clean values.
+
+Every function raises ``ValueError`` for input it cannot read; callers turn that into a
+field error.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+
+_SEPARATORS = re.compile(r"[\s\-_\u2010-\u2015\u2212]+")
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+)
+_AMOUNT = re.compile(r"^-?\d+(\.\d{1,2})?$")
+_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d*)?$")
+
+
+def fold(text: str) -> str:
+    """Full-width to ASCII (NFKC), BOM and surrounding white space removed."""
+    return unicodedata.normalize("NFKC", text).replace("\ufeff", "").strip()
+
+
+def digits(text: str) -> str:
+    """An all-digit string from text with spaces, dashes and full-width digits."""
+    cleaned = _SEPARATORS.sub("", fold(text))
+    if not cleaned.isascii() or not cleaned.isdigit():
+        raise ValueError("not digits")
+    return cleaned
+
+
+def parse_date(text: str) -> date:
+    """``2024-10-25``, ``20241025``, ``2024/10/25``, ``2024.10.25`` or ``2024年10月25日``."""
+    cleaned = re.sub(r"\s+", "", fold(text))
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(cleaned)
+        if match:
+            year, month, day = (int(part) for part in match.groups())
+            return date(year, month, day)  # ValueError for 2024-02-30
+    raise ValueError("not a date")
+
+
+def parse_amount(text: str) -> Decimal:
+    """Yuan to the cent from ``1,234.5``, ``¥1234.50``, ``１２３４``, ``1234元``."""
+    cleaned = re.sub(r"\s+", "", fold(text))
+    cleaned = cleaned.removeprefix("¥").removeprefix("RMB").removesuffix("元")
+    if cleaned.startswith("-¥"):
+        cleaned = "-" + cleaned[2:]
+    if _THOUSANDS.match(cleaned):
+        cleaned = cleaned.replace(",", "")
+    if cleaned.endswith("."):
+        cleaned = cleaned[:-1]
+    if not _AMOUNT.match(cleaned):
+        raise ValueError("not an amount")
+    try:
+        return Decimal(cleaned).quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:  # pragma: no cover - the pattern rules this out
+        raise ValueError("not an amount") from exc
+
+
+def money(value: Decimal | str | int | float) -> Decimal:
+    """An amount from stored or imported data, to the cent."""
+    try:
+        return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:
+        raise ValueError("not an amount") from exc
