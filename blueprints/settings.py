@@ -47,6 +47,7 @@ def from_environment(instance_path: Path) -> dict:
         "YANPIAO_API_RATE_LIMIT": os.environ.get("YANPIAO_API_RATE_LIMIT", "120 per minute"),
         "YANPIAO_VERIFY_RATE_LIMIT": os.environ.get("YANPIAO_VERIFY_RATE_LIMIT", "60 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "MAX_CONTENT_LENGTH": _int("YANPIAO_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
         "BABEL_DEFAULT_LOCALE": DEFAULT_LOCALE,

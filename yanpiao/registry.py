@@ -285,14 +285,20 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, str | N
             yield number, None, f"not valid JSON: {exc.msg} (column {exc.colno})"
 
 
-def import_jsonl(session: Session, stream: IO[str], *, batch_size: int = 500) -> ImportReport:
-    """Load a JSON Lines file: good lines stored, every bad line reported with its number.
+def import_records(
+    session: Session,
+    numbered: Iterable[tuple[int, Any, str | None]],
+    *,
+    batch_size: int = 500,
+    demo: bool = False,
+) -> ImportReport:
+    """Store (line number, record, read error) triples: good ones stored, bad ones reported.
 
-    Idempotent on code+number: a line for an invoice already there replaces it.
+    Idempotent on code+number: a record for an invoice already there replaces it.
     """
     report = ImportReport()
     pending = 0
-    for number, record, error in read_jsonl(stream):
+    for number, record, error in numbered:
         if error is None:
             try:
                 values = parse_import_record(record)
@@ -301,6 +307,7 @@ def import_jsonl(session: Session, stream: IO[str], *, batch_size: int = 500) ->
         if error is not None:
             report.errors.append((number, error))
             continue
+        values["is_demo"] = demo
         if store_invoice(session, values):
             report.added += 1
         else:
@@ -311,3 +318,8 @@ def import_jsonl(session: Session, stream: IO[str], *, batch_size: int = 500) ->
             pending = 0
     session.commit()
     return report
+
+
+def import_jsonl(session: Session, stream: IO[str], *, batch_size: int = 500) -> ImportReport:
+    """Load a JSON Lines file (DESIGN 3.3), every bad line reported with its number."""
+    return import_records(session, read_jsonl(stream), batch_size=batch_size)

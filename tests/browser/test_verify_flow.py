@@ -1,0 +1,87 @@
+"""The verify page in Debian's chromium: typing, htmx swaps, focus, and no JavaScript."""
+
+from playwright.sync_api import expect
+
+from factories import invoice_record
+
+RECORD = invoice_record()
+
+
+def fill(page, check_code="294433"):
+    page.get_by_role("textbox", name="Invoice code", exact=True).fill(RECORD["invoice_code"])
+    page.get_by_role("textbox", name="Invoice number", exact=True).fill(RECORD["invoice_number"])
+    page.get_by_role("textbox", name="Issue date", exact=True).fill(RECORD["issue_date"])
+    field = page.get_by_role("textbox", name="Check code (last 6 digits)", exact=True)
+    expect(field).to_be_visible()
+    field.fill(check_code)
+
+
+def test_typed_invoice_shows_the_full_result(page):
+    page.goto("/verify")
+    fill(page)
+    page.get_by_role("button", name="Verify", exact=True).click()
+    status = page.get_by_role("status")
+    expect(status.get_by_role("heading", name="Valid invoice")).to_be_visible()
+    expect(status).to_contain_text(RECORD["seller"]["name"])
+    expect(status).to_contain_text("*办公用品*打印纸")
+    expect(status).to_contain_text("Check number 1")
+    # The verdict heading takes focus, so screen readers land on it after the swap.
+    expect(page.locator("#verdict-title")).to_be_focused()
+    assert "/verify/results/" in page.url  # reload or share shows the same result
+
+
+def test_extra_field_adapts_while_typing_the_code(page):
+    page.goto("/verify")
+    page.get_by_role("textbox", name="Invoice code", exact=True).fill("1100245130")
+    expect(page.get_by_role("textbox", name="Amount before tax", exact=True)).to_be_visible()
+    expect(page.locator("#check_code")).to_have_count(0)
+    page.get_by_role("textbox", name="Invoice code", exact=True).fill("")
+    page.get_by_role("textbox", name="Invoice number", exact=True).fill("24312000000136634917")
+    expect(page.get_by_role("textbox", name="Total including tax", exact=True)).to_be_visible()
+
+
+def test_bad_submit_moves_focus_to_the_error_summary(page):
+    page.goto("/verify")
+    page.get_by_role("textbox", name="Invoice number", exact=True).fill("123")
+    page.get_by_role("button", name="Verify", exact=True).click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("There is a problem")
+    summary.get_by_role("link").first.click()
+    expect(page.locator("#invoice_code")).to_be_focused()  # the first field in error
+
+
+def test_keyboard_only(page):
+    page.goto("/verify")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    page.locator("#invoice_code").focus()
+    page.keyboard.type(RECORD["invoice_code"])
+    page.keyboard.press("Tab")
+    page.keyboard.type(RECORD["invoice_number"])
+    page.keyboard.press("Tab")
+    page.keyboard.type(RECORD["issue_date"])
+    expect(page.locator("#check_code")).to_be_visible()
+    page.locator("#check_code").focus()
+    page.keyboard.type("294433")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Valid invoice")).to_be_visible()
+
+
+def test_works_without_javascript(page_without_js):
+    page = page_without_js
+    page.goto("/verify")
+    page.get_by_role("textbox", name="Invoice code", exact=True).fill(RECORD["invoice_code"])
+    page.get_by_role("textbox", name="Invoice number", exact=True).fill(RECORD["invoice_number"])
+    page.get_by_role("textbox", name="Issue date", exact=True).fill(RECORD["issue_date"])
+    page.get_by_role("textbox", name="Check code (last 6 digits)", exact=True).fill("294433")
+    page.get_by_role("button", name="Verify", exact=True).click()
+    expect(page.get_by_role("heading", name="Valid invoice")).to_be_visible()
+    assert "/verify/results/" in page.url
+
+
+def test_no_js_error_summary_takes_focus(page_without_js):
+    page = page_without_js
+    page.goto("/verify")
+    page.get_by_role("button", name="Verify", exact=True).click()
+    expect(page.locator("#error-summary")).to_be_focused()

@@ -1,0 +1,83 @@
+"""Shared fixtures: an app on a fresh migrated SQLite database per test, clients, factories."""
+
+from __future__ import annotations
+
+import shutil
+import pytest
+
+from app import create_app
+from blueprints.cli import upgrade_database
+from yanpiao import registry
+from yanpiao.db import make_engine
+
+from factories import TODAY, invoice_record  # noqa: F401  (re-exported for tests)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """One database migrated by Alembic, copied for every test (faster than migrating each)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade_database(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def database_url(tmp_path, migrated_template):
+    path = tmp_path / "yanpiao.db"
+    shutil.copyfile(migrated_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    yield app
+    app.extensions["database"].engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app):
+    with app.app_context():
+        from blueprints.ext import db
+
+        yield db.session
+
+
+@pytest.fixture
+def make_invoice(app):
+    """Store an invoice (import-format overrides) and return its record."""
+
+    def make(**overrides) -> dict:
+        record = invoice_record(**overrides)
+        with app.app_context():
+            from blueprints.ext import db
+
+            registry.store_invoice(db.session, registry.parse_import_record(record))
+            db.session.commit()
+        return record
+
+    return make
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()

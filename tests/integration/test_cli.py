@@ -1,0 +1,94 @@
+"""The maintenance commands: schema, seeding and the JSON Lines import (DESIGN 3.3)."""
+
+import json
+
+from sqlalchemy import func, select
+
+from factories import invoice_record
+from yanpiao.models import Invoice, InvoiceItem
+
+
+def count(app, model=Invoice):
+    with app.app_context():
+        from blueprints.ext import db
+
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def write_lines(path, lines):
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_db_upgrade_is_repeatable(runner):
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+
+
+def test_seed_every_type_and_status(app, runner):
+    result = runner.invoke(args=["registry", "seed", "--count", "60"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        from blueprints.ext import db
+
+        types = set(db.session.scalars(select(Invoice.type_code)))
+        statuses = set(db.session.scalars(select(Invoice.status)))
+    assert types == {"01", "03", "04", "10", "11", "14", "15", "20", "31", "32"}
+    assert statuses == {"normal", "void", "red_reversed", "out_of_control", "abnormal"}
+    again = runner.invoke(args=["registry", "seed", "--count", "60", "--if-empty"])
+    assert "nothing seeded" in again.output
+    assert count(app) == 60
+
+
+def test_import_reports_bad_lines_by_number_and_stores_the_good(app, runner, tmp_path):
+    good = invoice_record()
+    digital = invoice_record(type="32", invoice_code="", invoice_number="26112000000000000002",
+                             check_code="")
+    lines = [
+        json.dumps(good, ensure_ascii=False),
+        "{not json",
+        json.dumps(invoice_record(type="99", invoice_number="11111111")),
+        "",
+        json.dumps(invoice_record(invoice_number="22222222", amount="ten")),
+        json.dumps(invoice_record(invoice_code="1100245130", invoice_number="33333333")),
+        json.dumps(digital, ensure_ascii=False),
+        json.dumps(invoice_record(invoice_number="44444444", issue_date="25/10/2024")),
+        json.dumps(invoice_record(invoice_number="55555555", status="lost")),
+        json.dumps([1, 2]),
+    ]
+    result = runner.invoke(args=["registry", "import", str(write_lines(tmp_path / "r.jsonl", lines))])
+    assert result.exit_code == 1
+    output = result.output
+    assert "line 2: not valid JSON" in output
+    assert "line 3: unknown invoice type '99'" in output
+    assert "line 5: 'amount' is not an amount" in output
+    assert "line 6: invoice code 1100245130 is of type 01, not 04" in output
+    assert "line 8: 'issue_date' must be YYYY-MM-DD" in output
+    assert "line 9: unknown status 'lost'" in output
+    assert "line 10: a line must be a JSON object" in output
+    assert "2 added, 0 updated, 7 refused" in output
+    assert count(app) == 2
+    assert count(app, InvoiceItem) == 2
+
+
+def test_import_is_idempotent_on_code_and_number(app, runner, tmp_path):
+    path = write_lines(tmp_path / "a.jsonl", [json.dumps(invoice_record())])
+    runner.invoke(args=["registry", "import", str(path)])
+    changed = invoice_record(status="void", items=[])
+    path = write_lines(tmp_path / "b.jsonl", [json.dumps(changed)])
+    result = runner.invoke(args=["registry", "import", str(path)])
+    assert result.exit_code == 0
+    assert "0 added, 1 updated, 0 refused" in result.output
+    assert count(app) == 1
+    assert count(app, InvoiceItem) == 0
+    with app.app_context():
+        from blueprints.ext import db
+
+        assert db.session.scalar(select(Invoice.status)) == "void"
+
+
+def test_import_reads_a_bom_and_standard_input(app, runner):
+    text = "\ufeff" + json.dumps(invoice_record(), ensure_ascii=False) + "\n"
+    result = runner.invoke(args=["registry", "import", "-"], input=text.encode("utf-8"))
+    assert result.exit_code == 0, result.output
+    assert count(app) == 1

@@ -1,0 +1,257 @@
+"""The verify page through the Flask test client: full pages, htmx fragments, no-JS posts."""
+
+import re
+
+import pytest
+
+from factories import TODAY
+
+HTMX = {"HX-Request": "true", "HX-Target": "verify-result"}
+GOOD = {
+    "invoice_code": "011002400104",
+    "invoice_number": "12345678",
+    "check_code": "294433",
+}
+
+
+@pytest.fixture
+def csrf_client(app):
+    """A client with CSRF on, as in production, and a way to read the page's token."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    page = client.get("/verify").get_data(as_text=True)
+    client.token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    return client
+
+
+@pytest.fixture
+def stored(make_invoice):
+    return make_invoice()
+
+
+def form(stored, **overrides):
+    data = dict(GOOD, issue_date=stored["issue_date"])
+    data.update(overrides)
+    return data
+
+
+def post(client, data, htmx=False):
+    data = dict(data, csrf_token=client.token)
+    return client.post("/verify", data=data, headers=HTMX if htmx else {})
+
+
+def test_home_leads_to_verify(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/verify")
+
+
+def test_empty_page_has_the_form_and_an_empty_status_region(client):
+    page = client.get("/verify").get_data(as_text=True)
+    assert 'id="verify-form"' in page and 'method="post"' in page
+    assert 'role="status"' in page
+    assert 'lang="zh-Hans"' in page  # Chinese by default
+
+
+def test_no_js_post_redirects_to_the_result_page(csrf_client, stored):
+    response = post(csrf_client, form(stored))
+    assert response.status_code == 303
+    page = csrf_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "verdict-ok" in page
+    assert "北京星河科技有限公司" in page  # the seller, as on the paper invoice
+    assert "*办公用品*打印纸" in page
+    assert "¥1,130.00" in page
+
+
+@pytest.mark.parametrize(
+    ("overrides", "marker", "setup"),
+    [
+        ({}, "verdict-ok", None),
+        ({"check_code": "000000"}, "verdict-bad", None),
+        ({"invoice_number": "87654321"}, "verdict-bad", None),
+        ({}, "verdict-warn", {"status": "void"}),
+        ({"issue_date": "2000-01-01"}, "verdict-info", None),
+    ],
+    ids=["valid", "mismatch", "not_found", "void", "too_old"],
+)
+def test_htmx_post_returns_the_result_fragment(csrf_client, make_invoice, overrides, marker, setup):
+    stored = make_invoice(**(setup or {}))
+    response = post(csrf_client, form(stored, **overrides), htmx=True)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<html" not in body  # a fragment, not a page
+    assert marker in body
+    assert 'hx-swap-oob="true"' in body  # the form body is refreshed too
+    assert "HX-Request" in response.headers["Vary"]
+    assert "/verify/results/" in response.headers["HX-Push-Url"]
+
+
+def test_result_pages_show_every_outcome_in_words(csrf_client, make_invoice):
+    stored = make_invoice(status="red_reversed")
+    body = post(csrf_client, form(stored), htmx=True).get_data(as_text=True)
+    assert "红冲" in body  # the status in words, not only a colour
+
+
+def test_mismatch_shows_no_invoice_details(csrf_client, stored):
+    body = post(csrf_client, form(stored, check_code="000000"), htmx=True).get_data(as_text=True)
+    assert "北京星河科技有限公司" not in body
+    assert "1,130" not in body
+
+
+def test_limit_reached_after_five_attempts(csrf_client, stored):
+    for _ in range(5):
+        post(csrf_client, form(stored, check_code="000000"), htmx=True)
+    body = post(csrf_client, form(stored), htmx=True).get_data(as_text=True)
+    assert "5" in body and "verdict-info" in body
+
+
+def test_duplicate_use_warning_on_the_second_check(csrf_client, stored):
+    post(csrf_client, form(stored), htmx=True)
+    body = post(csrf_client, form(stored), htmx=True).get_data(as_text=True)
+    assert "duplicate-warning" in body
+
+
+def test_invalid_no_js_post_shows_summary_and_inline_errors(csrf_client):
+    response = post(csrf_client, {"invoice_code": "0110", "invoice_number": "1", "issue_date": "x"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'class="error-summary"' in page and "autofocus" in page
+    assert page.count('class="error-message"') == 3
+    assert 'href="#invoice_code"' in page
+    assert 'aria-invalid="true"' in page
+    assert 'value="0110"' in page  # nothing typed is lost
+
+
+def test_invalid_htmx_post_swaps_errors_and_clears_the_result(csrf_client):
+    response = post(csrf_client, {"invoice_number": "1"}, htmx=True)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "error-summary" in body
+    assert "verdict" not in body
+
+
+def test_wrong_extra_field_tells_which_one_the_invoice_needs(csrf_client, make_invoice):
+    stored = make_invoice(type="01", invoice_code="1100245130", check_code="")
+    response = post(csrf_client, form(stored, invoice_code="1100245130"))
+    page = response.get_data(as_text=True)
+    assert "不含税金额" in page or "amount before tax" in page.lower()
+    assert 'id="amount"' in page
+
+
+def test_post_without_csrf_token_is_refused_but_keeps_the_input(app, stored):
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    response = client.post("/verify", data=form(stored))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'value="12345678"' in page
+    assert 'class="notice"' in page
+
+
+def test_htmx_post_with_stale_token_is_refused(csrf_client, stored):
+    data = dict(form(stored), csrf_token="stale")
+    response = csrf_client.post("/verify", data=data, headers=HTMX)
+    assert "verdict" not in response.get_data(as_text=True)
+    assert 'class="notice"' in response.get_data(as_text=True)
+
+
+def test_htmx_header_token_is_accepted(csrf_client, stored):
+    response = csrf_client.post(
+        "/verify", data=form(stored), headers={**HTMX, "X-CSRFToken": csrf_client.token}
+    )
+    assert "verdict-ok" in response.get_data(as_text=True)
+
+
+def test_a_result_page_is_only_for_its_own_session(app, csrf_client, stored):
+    location = post(csrf_client, form(stored)).headers["Location"]
+    assert csrf_client.get(location).status_code == 200
+    assert app.test_client().get(location).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "expected", "absent"),
+    [
+        ({"invoice_code": "1100245130"}, 'id="amount"', 'id="check_code"'),
+        ({"invoice_code": "011002400104"}, 'id="check_code"', 'id="amount"'),
+        ({"invoice_number": "24312000000136634917"}, 'id="amount"', 'id="check_code"'),
+    ],
+)
+def test_extra_field_fragment_adapts_to_the_code(client, query, expected, absent):
+    response = client.get("/verify/fields", query_string=query, headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith('<div id="extra-fields"')
+    assert expected in body and absent not in body
+
+
+def test_extra_field_labels_per_type(client):
+    def label(query):
+        return client.get("/verify/fields", query_string=query,
+                          headers={"HX-Request": "true", "Accept-Language": "en"}).get_data(as_text=True)
+
+    assert "Amount before tax" in label({"invoice_code": "1100245130"})
+    assert "Total including tax" in label({"invoice_number": "24312000000136634917"})
+    assert "Total vehicle price" in label({"invoice_code": "011002400117"})
+    assert "Check code (last 6 digits)" in label({"invoice_code": "011002400104"})
+
+
+def test_english_page(client):
+    page = client.get("/verify", headers={"Accept-Language": "en-GB,en;q=0.8"}).get_data(as_text=True)
+    assert 'lang="en"' in page and "Verify an invoice" in page
+
+
+def test_language_choice_is_kept(csrf_client):
+    response = csrf_client.post("/language", data={"lang": "en", "next": "/verify",
+                                                   "csrf_token": csrf_client.token})
+    assert response.status_code == 303
+    assert 'lang="en"' in csrf_client.get("/verify").get_data(as_text=True)
+
+
+def test_language_switch_refuses_foreign_redirects(csrf_client):
+    response = csrf_client.post("/language", data={"lang": "en", "next": "//evil.example/",
+                                                   "csrf_token": csrf_client.token})
+    assert response.headers["Location"].endswith("/verify")
+
+
+def test_security_headers(client):
+    response = client.get("/verify")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in csp
+
+
+def test_no_inline_script_or_style(client, csrf_client, stored):
+    pages = [client.get("/verify").get_data(as_text=True),
+             client.get("/samples").get_data(as_text=True),
+             post(csrf_client, form(stored), htmx=True).get_data(as_text=True)]
+    for page in pages:
+        assert not re.search(r"<script(?![^>]*\bsrc=)", page)
+        assert " style=" not in page and "<style" not in page
+
+
+@pytest.mark.parametrize("status", [404, 405])
+def test_error_pages_use_the_site_layout(client, status):
+    response = client.get("/nowhere") if status == 404 else client.delete("/verify")
+    page = response.get_data(as_text=True)
+    assert response.status_code == status
+    assert 'class="site-header"' in page and "Traceback" not in page
+
+
+def test_an_unexpected_error_shows_a_friendly_page(app, client, monkeypatch):
+    import blueprints.verify as view
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(view, "verify_invoice", broken)
+    app.config["WTF_CSRF_ENABLED"] = False
+    response = client.post("/verify", data={**GOOD, "issue_date": TODAY.isoformat()})
+    assert response.status_code == 500
+    assert "boom" not in response.get_data(as_text=True)
+    assert 'class="site-header"' in response.get_data(as_text=True)
+
+
+def test_too_large_upload_is_413_in_the_layout(app, client):
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = client.post("/verify", data={"invoice_number": "1" * 5000})
+    assert response.status_code == 413
+    assert 'class="site-header"' in response.get_data(as_text=True)
