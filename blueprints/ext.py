@@ -7,6 +7,7 @@ from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from sqlalchemy import Engine
@@ -46,3 +47,4 @@ csrf = CSRFProtect()
 htmx = Htmx()
 compress = Compress()
 limiter = Limiter(get_remote_address, default_limits=[])
+login_manager = LoginManager()

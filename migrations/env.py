@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-import yanpiao.models  # noqa: F401  (registers every table on the metadata)
+import yanpiao.accounts  # noqa: F401  (each import registers its tables on the metadata)
+import yanpiao.models  # noqa: F401
 from yanpiao.db import Base, make_engine
 
 config = context.config

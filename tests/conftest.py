@@ -81,3 +81,33 @@ def engine(database_url):
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def make_user(app):
+    """Create an account: make_user(email=..., role=Role.STAFF) → its id."""
+    from yanpiao.accounts import Role, create_user
+
+    def make(email="user@example.com", password="correct horse battery", role=Role.USER,
+             phone=None):
+        with app.app_context():
+            from blueprints.ext import db
+
+            user = create_user(db.session, password, email=email, phone=phone, role=role)
+            db.session.commit()
+            return user.id
+
+    return make
+
+
+@pytest.fixture
+def login(app):
+    """Sign a test client in as a user id, the way flask-login keeps it in the session."""
+
+    def sign_in(client, user_id: int):
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user_id)
+            session["_fresh"] = True
+        return client
+
+    return sign_in
