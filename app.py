@@ -11,7 +11,7 @@ from flask import Flask
 
 
 def create_app(config: dict | None = None) -> Flask:
-    from blueprints import access, assets, cli, errors, i18n, security, settings, templating
+    from blueprints import access, assets, cli, errors, i18n, navigation, security, settings, templating
     from blueprints.api import bp as api_bp
     from blueprints.ext import babel, compress, csrf, db, htmx, limiter
     from blueprints.health import bp as health_bp
@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     i18n.init_app(app)
     access.init_app(app)
+    navigation.init_app(app)
     security.init_app(app)
     templating.init_app(app)
     errors.init_app(app)

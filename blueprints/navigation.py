@@ -1,0 +1,46 @@
+"""The site's main navigation: one line per area, shown when its blueprint is registered."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+# (endpoint, label, who sees it: "all", "user" (signed in), "staff")
+MAIN_NAV = [
+    ("verify.verify", _l("Verify"), "all"),
+    ("samples.samples", _l("Demo invoices"), "demo"),
+]
+
+# Shown at the end of the header: signing in and out, the account.
+ACCOUNT_NAV: list[tuple[str, object, str]] = []
+
+
+def _visible(endpoint: str, audience: str) -> bool:
+    if endpoint not in current_app.view_functions:
+        return False
+    if audience == "user":
+        return current_user.is_authenticated
+    if audience == "staff":
+        return current_user.is_authenticated and current_user.is_staff
+    if audience == "demo":
+        return current_app.config["YANPIAO_DEMO"]
+    if audience == "anonymous":
+        return not current_user.is_authenticated
+    return True
+
+
+def _items(entries):
+    blueprint = request.endpoint.split(".")[0] if request.endpoint else ""
+    return [
+        {"endpoint": endpoint, "label": label,
+         "current": blueprint == endpoint.split(".")[0]}
+        for endpoint, label, audience in entries
+        if _visible(endpoint, audience)
+    ]
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def navigation():
+        return {"main_nav": lambda: _items(MAIN_NAV), "account_nav": lambda: _items(ACCOUNT_NAV)}
