@@ -15,13 +15,34 @@ RUN_PACKAGES := libzbar0 libgl1 libglib2.0-0 fonts-noto-cjk fonts-noto-core espe
 TEST_PACKAGES := $(RUN_PACKAGES) chromium
 
 .PHONY: run test install install-test system-packages system-test-packages translations \
-        translations-compile database kiosk bench clean
+        translations-compile database kiosk bench clean security-checks test-postgres soak chaos
 
 run: install translations-compile database
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) 'app:create_app()'
 
+# The suite on SQLite (TEST_DATABASE_URL unset for it), the security checks, then the suite
+# again on PostgreSQL + Redis when TEST_DATABASE_URL names a reachable server (.ci/run starts
+# one). The second run leaves out the browser tests: their live server has its own SQLite file.
+PYTEST_WORKERS ?= 2
+
 test: install-test translations-compile
-	$(BIN)/python -m pytest
+	env -u TEST_DATABASE_URL -u RATELIMIT_STORAGE_URI $(BIN)/python -m pytest
+	$(MAKE) --no-print-directory security-checks test-postgres
+
+# bandit over our code (.ci/bandit.yaml), pip-audit over the virtualenv (.ci/pip_audit.py).
+security-checks: install-test
+	$(BIN)/bandit -q -c .ci/bandit.yaml -r app.py blueprints yanpiao
+	$(BIN)/python .ci/pip_audit.py
+
+test-postgres: install-test translations-compile
+	@if [ -z "$$TEST_DATABASE_URL" ]; then \
+	  echo "PostgreSQL run skipped: TEST_DATABASE_URL is not set (.ci/run sets it)."; \
+	elif ! $(BIN)/python -c 'import os, sqlalchemy; sqlalchemy.create_engine(os.environ["TEST_DATABASE_URL"], connect_args={"connect_timeout": 5}).connect().close()' 2>/dev/null; then \
+	  echo "PostgreSQL run skipped: no server answers at TEST_DATABASE_URL."; \
+	else \
+	  echo "PostgreSQL run (rate limits in $${RATELIMIT_STORAGE_URI:-memory://}):"; \
+	  $(BIN)/python -m pytest -m "not browser" -n $(PYTEST_WORKERS); \
+	fi
 
 install: system-packages $(VENV)/.installed
 install-test: system-test-packages $(VENV)/.installed-dev
@@ -65,6 +86,14 @@ translations-compile: $(VENV)/.installed
 database: install
 	$(BIN)/flask --app app db upgrade
 	$(BIN)/flask --app app registry seed --if-empty --count 500
+
+# The kiosk: the app, the one camera reader and Chromium locked in kiosk mode (README, "Running
+# a kiosk"). speech-dispatcher lets Chromium speak; cups-client sends receipts to the printer.
+KIOSK_PACKAGES := $(RUN_PACKAGES) chromium speech-dispatcher cups-client
+
+kiosk: install translations-compile database
+	$(call apt_install,$(KIOSK_PACKAGES))
+	$(BIN)/flask --app app kiosk run --host $(HOST) --port $(PORT)
 
 bench: install-test
 	$(BIN)/python bench/verify.py

@@ -86,10 +86,24 @@ def registry_seed(count: int, if_empty: bool) -> None:
 
 
 @registry_cli.command("import")
-@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
-def registry_import(file) -> None:
-    """Load invoices from a JSON Lines FILE ('-' for standard input)."""
-    report = registry.import_jsonl(db.session, file)
+@click.argument("file", type=click.File("rb"))
+@click.option("--format", "file_format", type=click.Choice(["jsonl", "csv"]),
+              help="Default: from FILE's ending (.jsonl or .csv); JSON Lines for '-'.")
+def registry_import(file, file_format: str | None) -> None:
+    """Load invoices from a JSON Lines or CSV FILE ('-' for standard input).
+
+    One transaction per file: refused lines are listed and skipped; when the import fails
+    part-way, nothing of the file is stored. The staff import page does the same.
+    """
+    from yanpiao.upkeep import import_file
+
+    name = getattr(file, "name", "-")
+    if file_format is None and name in ("-", "<stdin>"):
+        file_format = "jsonl"
+    try:
+        report = import_file(db.session, file.read(), name, file_format=file_format)
+    except registry.UnreadableFile as exc:
+        raise click.ClickException(str(exc)) from None
     for line, reason in report.errors:
         click.echo(f"line {line}: {reason}", err=True)
     click.echo(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import secrets
 from zoneinfo import ZoneInfo
 
-from flask import current_app, session
+from flask import current_app, session, url_for
+from flask_login import current_user
 
+from yanpiao.history import Owner
 from yanpiao.verification import Settings
 
 OWNER_KEY = "owner"
@@ -26,3 +28,23 @@ def owner_key(create: bool = True) -> str | None:
     if OWNER_KEY not in session and create:
         session[OWNER_KEY] = secrets.token_urlsafe(18)
     return session.get(OWNER_KEY)
+
+
+def history_owner() -> Owner:
+    """Whose history this request sees: the signed-in account, else the browser session."""
+    if current_user.is_authenticated:
+        return Owner(user_id=current_user.id)
+    return Owner(owner_key=owner_key(create=False))
+
+
+def signed_in_user_id() -> int | None:
+    return current_user.id if current_user.is_authenticated else None
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for mails and printed QR codes: on the configured public address,
+    so a forged Host header cannot redirect them."""
+    base = current_app.config.get("YANPIAO_PUBLIC_URL")
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 ERRORS = {
@@ -48,29 +50,55 @@ def _limit_text(app: Flask) -> str:
     return f"{size // (1024 * 1024)} MB"
 
 
+# Seconds a client is asked to wait while the database is away (clients and nginx retry).
+UNAVAILABLE_RETRY_AFTER = 5
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def render_error(status: int, message=None):
+    title, default_message = ERRORS.get(status, ERRORS[500])
+    text = message or default_message
+    if status == 413:
+        text = str(default_message) % {"limit": _limit_text(current_app)}
+    if wants_json():
+        body = {"error": status, "message": str(text)}
+        if status == 429:
+            body["outcome"] = "rate_limited"
+        return jsonify(body), status
+    return render_template("errors/error.html", status=status, title=title,
+                           message=text), status
+
+
+def is_database_outage(exc: Exception) -> bool:
+    """Lost or refused connections and a full pool, as opposed to bugs in a query."""
+    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout)):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def unavailable():
+    """The friendly 503 page (JSON under /api), rendered without touching the database."""
+    from .ext import db, login_manager
+
+    db.discard_session()
+    # The page layout asks who is signed in; with the database away, nobody is.
+    g._login_user = login_manager.anonymous_user()
+    body, status = render_error(503)
+    response = current_app.make_response((body, status))
+    response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+    return response
+
+
 def init_app(app: Flask) -> None:
-    def render_error(status: int, message=None):
-        title, default_message = ERRORS.get(status, ERRORS[500])
-        text = message or default_message
-        if status == 413:
-            text = str(default_message) % {"limit": _limit_text(app)}
-        if wants_json():
-            body = {"error": status, "message": str(text)}
-            if status == 429:
-                body["outcome"] = "rate_limited"
-            return jsonify(body), status
-        return render_template("errors/error.html", status=status, title=title,
-                               message=text), status
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         from .verify import redisplay_after_csrf_error
 
-        if request.endpoint == "verify.verify":
+        if request.endpoint in ("verify.verify", "verify.scan", "verify.photo"):
             return redisplay_after_csrf_error(str(CSRF_MESSAGE))
         return render_error(400, CSRF_MESSAGE)
 
@@ -79,9 +107,21 @@ def init_app(app: Flask) -> None:
         # Flask-Limiter adds Retry-After to 429s itself (RATELIMIT_HEADERS_ENABLED).
         return render_error(exc.code or 500)
 
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(PoolTimeout)
+    def database_error(exc: Exception):
+        if not is_database_outage(exc):
+            return unexpected_error(exc)
+        app.logger.warning("database unavailable on %s %s: %s", request.method, request.path,
+                           type(exc.orig if isinstance(exc, DBAPIError) else exc).__name__)
+        return unavailable()
+
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
         if isinstance(exc, HTTPException):
             return http_error(exc)
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        from .ext import db
+
+        db.discard_session()  # a failed transaction must not break the error page itself
         return render_error(InternalServerError.code)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g
+from flask import Flask, current_app, g
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -11,34 +11,54 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from yanpiao.db import make_engine, make_session_factory
 
 
-class Database:
-    """One SQLAlchemy engine per app, one session per app context."""
+class BoundDatabase:
+    """What one app holds: its engine and its session factory."""
 
-    def __init__(self) -> None:
-        self.engine: Engine | None = None
-        self._factory: sessionmaker | None = None
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.factory: sessionmaker = make_session_factory(engine)
+
+
+class Database:
+    """One SQLAlchemy engine per app (kept on the app, so two apps in one process stay apart),
+    one session per app context."""
 
     def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"])
-        self._factory = make_session_factory(self.engine)
-        app.extensions["database"] = self
+        app.extensions["database"] = BoundDatabase(make_engine(app.config["DATABASE_URL"]))
         app.teardown_appcontext(self._close)
+
+    @property
+    def engine(self) -> Engine:
+        return current_app.extensions["database"].engine
 
     @property
     def session(self) -> Session:
         if "db_session" not in g:
-            g.db_session = self._factory()
+            g.db_session = current_app.extensions["database"].factory()
         return g.db_session
 
     def _close(self, _exc) -> None:
         session = g.pop("db_session", None)
         if session is not None:
             session.close()
+
+    def discard_session(self) -> None:
+        """Drop this request's session after a database error; the next use starts afresh.
+
+        close() without rollback(): objects already loaded (the signed-in user) stay readable.
+        """
+        session = g.pop("db_session", None)
+        if session is not None:
+            try:
+                session.close()
+            except SQLAlchemyError:
+                session.invalidate()
 
 
 db = Database()

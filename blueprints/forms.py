@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import StringField
 from wtforms.validators import Length
 
 from yanpiao.requests import InvalidRequest, VerificationRequest, build_request
 from yanpiao.types import EntryPath
 
-from .messages import EXTRA_FIELD_LABELS, FIELD_LABELS, field_error_message
+from .messages import (
+    EXTRA_FIELD_LABELS,
+    FIELD_LABELS,
+    NO_INVOICE_CODE,
+    NOT_AN_INVOICE_QR,
+    PHOTO_REQUIRED,
+    SCAN_REQUIRED,
+    SEVERAL_INVOICES,
+    decode_error_message,
+    field_error_message,
+)
 from yanpiao.types import ExtraField
 
 
@@ -43,3 +54,76 @@ class VerifyForm(FlaskForm):
         """(field id, message) in form order, for the error summary."""
         return [(field.id, message) for field in self if field.errors
                 for message in field.errors if field.name != "csrf_token"]
+
+
+class ScanForm(FlaskForm):
+    """The QR text a handheld scanner types (then Enter), or a pasted payload."""
+
+    qr = StringField(FIELD_LABELS["qr"], [Length(max=2000)])
+
+    payload = None  # a yanpiao.qr.QrPayload once valid
+
+    def validate(self, extra_validators=None) -> bool:
+        from yanpiao.qr import NotInvoicePayload, parse_qr_payload
+
+        if not super().validate(extra_validators):
+            self.qr.errors = [str(NOT_AN_INVOICE_QR)]
+            return False
+        if not (self.qr.data or "").strip():
+            self.qr.errors = [str(SCAN_REQUIRED)]
+            return False
+        try:
+            self.payload = parse_qr_payload(self.qr.data)
+        except NotInvoicePayload:
+            self.qr.errors = [str(NOT_AN_INVOICE_QR)]
+            return False
+        return True
+
+    def field_errors(self) -> list[tuple[str, str]]:
+        return [(self.qr.id, message) for message in self.qr.errors]
+
+
+class PhotoForm(FlaskForm):
+    """A photo of the invoice, or its PDF/OFD e-invoice file."""
+
+    photo = FileField(FIELD_LABELS["photo"])
+
+    payload = None
+    entry_path = EntryPath.PHOTO
+
+    def validate(self, extra_validators=None) -> bool:
+        from yanpiao.decoder import DecodeError
+        from yanpiao.efiles import decode_file, sniff_file_type
+        from yanpiao.qr import NotInvoicePayload, parse_qr_payload
+
+        if not super().validate(extra_validators):
+            return False
+        upload = self.photo.data
+        data = upload.read() if upload else b""
+        if not data:
+            self.photo.errors = [str(PHOTO_REQUIRED)]
+            return False
+        kind = sniff_file_type(data)
+        self.entry_path = EntryPath.PDF if kind in ("pdf", "ofd") else EntryPath.PHOTO
+        try:
+            texts = decode_file(data)
+        except DecodeError as exc:
+            self.photo.errors = [decode_error_message(exc.reason)]
+            return False
+        payloads = []
+        for text in texts:
+            try:
+                payloads.append(parse_qr_payload(text))
+            except NotInvoicePayload:
+                continue  # other codes on the page: a shop's, a URL
+        if not payloads:
+            self.photo.errors = [str(NO_INVOICE_CODE)]
+            return False
+        if len({(p.invoice_code, p.invoice_number) for p in payloads}) > 1:
+            self.photo.errors = [str(SEVERAL_INVOICES)]
+            return False
+        self.payload = payloads[0]
+        return True
+
+    def field_errors(self) -> list[tuple[str, str]]:
+        return [(self.photo.id, message) for message in self.photo.errors]

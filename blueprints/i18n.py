@@ -1,11 +1,20 @@
-"""Which language a visitor sees, and the switcher that changes it."""
+"""Which language a visitor sees, and the switcher that changes it.
+
+Order of precedence: the choice made in this session (the switcher, or the account's language
+applied at sign-in), the signed-in account's stored language, the cookie of an earlier visit,
+``Accept-Language``, and finally simplified Chinese.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, request, session, url_for
-from flask_babel import get_locale
+from flask import (Blueprint, Flask, after_this_request, has_request_context, redirect, request,
+                   session, url_for)
+from flask_babel import get_locale, refresh
+from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
 
+from .ext import db
 from .settings import DEFAULT_LOCALE, LANGUAGES
 
 COOKIE = "lang"
@@ -32,13 +41,60 @@ def locale_from_accept_language() -> str:
     return DEFAULT_LOCALE
 
 
+def _account_locale() -> str | None:
+    try:
+        user = current_user._get_current_object()
+    except SQLAlchemyError:  # the database is down: an error page must still render
+        return None
+    if user is not None and user.is_authenticated:
+        return getattr(user, "locale", None)
+    return None
+
+
 def select_locale() -> str:
+    if not has_request_context():
+        return DEFAULT_LOCALE
     # The API is stateless: only Accept-Language speaks for its clients.
     if request.blueprint != "api":
-        for choice in (session.get(COOKIE), request.cookies.get(COOKIE)):
+        for choice in (session.get(COOKIE), _account_locale(), request.cookies.get(COOKIE)):
             if choice in LANGUAGES:
                 return choice
     return locale_from_accept_language()
+
+
+def _keep_choice(choice: str) -> None:
+    """The choice holds for this session and, through the cookie, for later visits."""
+    session[COOKIE] = choice
+
+    @after_this_request
+    def set_cookie(response):
+        response.set_cookie(COOKIE, choice, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)
+        return response
+
+    refresh()  # so the rest of this request already speaks the chosen language
+
+
+def remember_locale_for(user) -> None:
+    """Call right after signing ``user`` in.
+
+    An account with a stored language gets it at once; an account without one keeps the
+    language the visitor chose before signing in, and stores it.
+    """
+    if user.locale in LANGUAGES:
+        _keep_choice(user.locale)
+        return
+    choice = session.get(COOKIE) or request.cookies.get(COOKIE)
+    if choice in LANGUAGES:
+        user.locale = choice
+        db.session.commit()
+
+
+def safe_next(default_endpoint: str = "verify.verify") -> str:
+    """The ``next`` path of a form, or the default page when it points off this site."""
+    target = request.form.get("next") or url_for(default_endpoint)
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for(default_endpoint)
+    return target
 
 
 def current_language() -> dict:
@@ -50,14 +106,12 @@ def current_language() -> dict:
 @bp.post("/language")
 def choose_language():
     choice = request.form.get("lang", "")
-    target = request.form.get("next") or url_for("verify.verify")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("verify.verify")
-    response = redirect(target, code=303)
     if choice in LANGUAGES:
-        session[COOKIE] = choice
-        response.set_cookie(COOKIE, choice, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)
-    return response
+        _keep_choice(choice)
+        if current_user.is_authenticated and current_user.locale != choice:
+            current_user.locale = choice
+            db.session.commit()
+    return redirect(safe_next(), code=303)
 
 
 def init_app(app: Flask) -> None:

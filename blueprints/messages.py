@@ -125,7 +125,8 @@ FIELD_LABELS = {
     "issue_date": _l("Issue date"),
     "amount": _l("Amount"),
     "check_code": _l("Check code (last 6 digits)"),
-    "qr": _l("QR code text"),
+    "qr": _l("Scan or paste the QR code"),
+    "photo": _l("Photo of the invoice, or its PDF or OFD file"),
 }
 
 
@@ -185,3 +186,42 @@ def field_error_message(error: FieldError) -> str:
 
 def field_errors(errors) -> dict[str, str]:
     return {name: field_error_message(error) for name, error in errors.items()}
+
+
+NOT_AN_INVOICE_QR = _l(
+    "This is not an invoice QR code. Scan the square code at the top left of the invoice."
+)
+SCAN_REQUIRED = _l("Scan the invoice's QR code, or paste its text here.")
+PHOTO_REQUIRED = _l("Choose a photo of the invoice, or its PDF or OFD file.")
+NO_INVOICE_CODE = _l(
+    "No invoice QR code was found. Take the photo again with the whole code sharp and in the "
+    "frame, or type the details below."
+)
+SEVERAL_INVOICES = _l(
+    "This image shows the QR codes of more than one invoice. Photograph one invoice at a time."
+)
+
+_CORRUPT = _l("This file is damaged or incomplete. Send it again, or take a new photo.")
+_UNSAFE = _l("This file cannot be opened safely. Ask the seller for a new copy.")
+DECODE_ERRORS = {
+    "empty_file": PHOTO_REQUIRED,
+    "unsupported_type": _l(
+        "This kind of file cannot be read. Send a JPEG, PNG, WebP or BMP photo, or a PDF or "
+        "OFD e-invoice."
+    ),
+    "corrupt_image": _CORRUPT,
+    "corrupt_pdf": _CORRUPT,
+    "corrupt_ofd": _CORRUPT,
+    "too_many_pixels": _l(
+        "This image has too many pixels to read. Send a smaller photo (at most 40 megapixels)."
+    ),
+    "no_code": NO_INVOICE_CODE,
+    "no_pages": _l("This PDF has no pages."),
+    "protected_pdf": _l("This PDF is password-protected. Send a copy without a password."),
+    "unsafe_archive": _UNSAFE,
+    "unsafe_xml": _UNSAFE,
+}
+
+
+def decode_error_message(reason: str) -> str:
+    return str(DECODE_ERRORS.get(reason, _CORRUPT))

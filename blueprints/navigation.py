@@ -10,10 +10,21 @@ from flask_login import current_user
 MAIN_NAV = [
     ("verify.verify", _l("Verify"), "all"),
     ("samples.samples", _l("Demo invoices"), "demo"),
+    ("history.history", _l("History"), "all"),
+    ("batch.index", _l("Batch check"), "user"),
+    ("faq.faq", _l("Help"), "all"),
+    ("feedback.feedback", _l("Feedback"), "all"),
+    ("staff.index", _l("Staff"), "staff"),
+    ("stats.index", _l("Statistics"), "staff"),
 ]
 
 # Shown at the end of the header: signing in and out, the account.
-ACCOUNT_NAV: list[tuple[str, object, str]] = []
+ACCOUNT_NAV: list[tuple[str, object, str]] = [
+    ("auth.login", _l("Sign in"), "anonymous"),
+    ("auth.register", _l("Create an account"), "anonymous"),
+    ("auth.account", _l("Your account"), "user"),
+    ("auth.logout", _l("Sign out"), "user"),
+]
 
 
 def _visible(endpoint: str, audience: str) -> bool:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from sqlalchemy import select
 
-from yanpiao.models import VerificationRecord
+from yanpiao.history import find_record
 from yanpiao.requests import plan_fields
+from yanpiao.types import EntryPath
 from yanpiao.verification import result_from_record, verify as verify_invoice
 
-from .context import owner_key, verification_settings
+from .context import history_owner, owner_key, signed_in_user_id, verification_settings
 from .ext import db, limiter
-from .forms import VerifyForm
+from .forms import PhotoForm, ScanForm, VerifyForm
 from .render import page_or_fragment, wants_fragment
 
 bp = Blueprint("verify", __name__)
@@ -28,13 +28,38 @@ def home():
     return redirect(url_for("verify.verify"))
 
 
-def _render(form: VerifyForm, result=None, notice: str | None = None, status: int = 200):
+def _render(form: VerifyForm, result=None, notice: str | None = None, status: int = 200,
+            scan_form: ScanForm | None = None, photo_form: PhotoForm | None = None):
+    """The verify page, or for htmx the result plus the form bodies that changed."""
     plan = plan_fields(form.invoice_code.data or "", form.invoice_number.data or "")
-    response = page_or_fragment(
+    return page_or_fragment(
         "verify/page.html", "verify/_response.html", status=status,
         form=form, result=result, plan=plan, notice=notice,
+        scan_form=scan_form or ScanForm(formdata=None),
+        photo_form=photo_form or PhotoForm(formdata=None),
+        refresh_scan=scan_form is not None, refresh_photo=photo_form is not None,
     )
-    return response
+
+
+def _respond(result, form: VerifyForm, **forms):
+    """After a verification: the fragment for htmx, else POST/redirect/GET to the result."""
+    if wants_fragment():
+        response = _render(form, result, **forms)
+        response.headers["HX-Push-Url"] = url_for("verify.show_result", receipt_id=result.receipt_id)
+        return response
+    return redirect(url_for("verify.show_result", receipt_id=result.receipt_id), code=303)
+
+
+def _verify_payload(payload, entry_path: EntryPath, **forms):
+    """A QR payload from a scanner, photo or file goes the same way as typed fields."""
+    fields = payload.fields()
+    result = verify_invoice(
+        db.session, fields, entry_path=entry_path, type_hint=payload.invoice_type,
+        settings=verification_settings(), owner_key=owner_key(), user_id=signed_in_user_id(),
+    )
+    # The typed form shows what was read, so the visitor can check it against the paper.
+    form = VerifyForm(formdata=None, data=fields)
+    return _respond(result, form, **forms)
 
 
 @bp.route("/verify", methods=["GET", "POST"])
@@ -49,23 +74,37 @@ def verify():
         form.verification_request,
         settings=verification_settings(),
         owner_key=owner_key(),
+        user_id=signed_in_user_id(),
     )
-    if wants_fragment():
-        response = _render(form, result)
-        response.headers["HX-Push-Url"] = url_for("verify.show_result", receipt_id=result.receipt_id)
-        return response
-    return redirect(url_for("verify.show_result", receipt_id=result.receipt_id), code=303)
+    return _respond(result, form)
+
+
+@bp.post("/verify/scan")
+@limiter.limit(_verify_limit)
+def scan():
+    """A handheld scanner types the QR payload and Enter; a pasted payload works the same."""
+    scan_form = ScanForm()
+    if not scan_form.validate_on_submit():
+        status = 200 if wants_fragment() else 422
+        return _render(VerifyForm(formdata=None), status=status, scan_form=scan_form)
+    return _verify_payload(scan_form.payload, EntryPath.SCANNER, scan_form=ScanForm(formdata=None))
+
+
+@bp.post("/verify/photo")
+@limiter.limit(_verify_limit)
+def photo():
+    photo_form = PhotoForm()
+    if not photo_form.validate_on_submit():
+        status = 200 if wants_fragment() else 422
+        return _render(VerifyForm(formdata=None), status=status, photo_form=photo_form)
+    return _verify_payload(photo_form.payload, photo_form.entry_path,
+                           photo_form=PhotoForm(formdata=None))
 
 
 @bp.get("/verify/results/<receipt_id>")
 def show_result(receipt_id: str):
-    record = db.session.scalar(
-        select(VerificationRecord).where(
-            VerificationRecord.id == receipt_id,
-            VerificationRecord.owner_key == owner_key(create=False),
-        )
-    )
-    if record is None or record.owner_key is None:
+    record = find_record(db.session, history_owner(), receipt_id)
+    if record is None:
         abort(404)
     result = result_from_record(db.session, record, verification_settings())
     form = VerifyForm(data=result.request.given_fields() if result.request else None)
@@ -85,6 +124,11 @@ def extra_fields():
 
 def redisplay_after_csrf_error(message: str):
     """An expired form is shown again with everything the visitor typed."""
-    form = VerifyForm(meta={"csrf": True})
-    form.process(request.form)
-    return _render(form, notice=message, status=200 if wants_fragment() else 400)
+    form = VerifyForm(formdata=None)
+    scan_form = None
+    if request.endpoint == "verify.scan":
+        scan_form = ScanForm(formdata=None, data={"qr": request.form.get("qr", "")})
+    else:
+        form.process(request.form)
+    return _render(form, notice=message, status=200 if wants_fragment() else 400,
+                   scan_form=scan_form)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from alembic import context
 
 import yanpiao.accounts  # noqa: F401  (each import registers its tables on the metadata)
+import yanpiao.batch  # noqa: F401
 import yanpiao.models  # noqa: F401
+import yanpiao.tokens  # noqa: F401
+import yanpiao.audit  # noqa: F401
+import yanpiao.faq  # noqa: F401
+import yanpiao.feedback  # noqa: F401
+import yanpiao.upkeep  # noqa: F401
+import yanpiao.kiosk  # noqa: F401
 from yanpiao.db import Base, make_engine
 
 config = context.config

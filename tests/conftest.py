@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+
 import pytest
 
 from app import create_app
@@ -21,11 +23,51 @@ def migrated_template(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="session")
+def postgres_databases():
+    """With TEST_DATABASE_URL set: per-test PostgreSQL databases (tests/postgres.py)."""
+    from postgres import PostgresDatabases, server_url
+
+    url = server_url()
+    if url is None:
+        yield None
+        return
+    databases = PostgresDatabases(url, os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    yield databases
+    databases.close()
+
+
 @pytest.fixture
-def database_url(tmp_path, migrated_template):
+def database_url(request, tmp_path, postgres_databases):
+    """A fresh migrated database for this test: a SQLite file, or PostgreSQL when
+    TEST_DATABASE_URL is set (`make test` runs the suite both ways)."""
+    if postgres_databases is not None:
+        name = postgres_databases.create()
+        yield postgres_databases.url_of(name)
+        postgres_databases.drop(name)
+        return
     path = tmp_path / "yanpiao.db"
-    shutil.copyfile(migrated_template, path)
-    return f"sqlite:///{path}"
+    shutil.copyfile(request.getfixturevalue("migrated_template"), path)
+    yield f"sqlite:///{path}"
+
+
+@pytest.fixture(autouse=True)
+def _own_rate_limit_counters(monkeypatch):
+    """With RATELIMIT_STORAGE_URI=redis://… (the PostgreSQL run of `make test`) each test
+    starts without counters, as it does with an app's own memory storage: each xdist worker
+    counts in its own Redis database (1, 2, …), emptied before every test. Point it at a
+    Redis kept for tests only."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    uri = os.environ.get("RATELIMIT_STORAGE_URI", "")
+    if not uri.startswith("redis://"):
+        return
+    import redis
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    own = urlunsplit(urlsplit(uri)._replace(path=f"/{int(worker or 0) + 1}"))
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", own)
+    redis.Redis.from_url(own).flushdb()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from . import accounts  # noqa: F401  (the users table that user_id refers to)
 from .db import Base, Money, UTCDateTime, utcnow
 from .types import EntryPath, InvoiceType, Outcome, Status
 
@@ -53,7 +54,8 @@ class Invoice(Base):
         back_populates="invoice",
         order_by="InvoiceItem.position",
         cascade="all, delete-orphan",
-        lazy="selectin",
+        # Loaded only when a match shows them: most lookups (mismatch, limit) never need items.
+        lazy="select",
     )
 
     @property
@@ -67,6 +69,7 @@ class Invoice(Base):
 
 class InvoiceItem(Base):
     __tablename__ = "invoice_items"
+    __table_args__ = (Index("ix_invoice_items_invoice_id", "invoice_id", "position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
@@ -108,6 +111,7 @@ class VerificationRecord(Base):
         Index("ix_verification_records_created_at", "created_at"),
         Index("ix_verification_records_invoice_id", "invoice_id"),
         Index("ix_verification_records_owner_key", "owner_key"),
+        Index("ix_verification_records_user_id", "user_id"),
     )
 
     id: Mapped[str] = mapped_column(String(24), primary_key=True)
@@ -131,3 +135,7 @@ class VerificationRecord(Base):
     # Whose history this belongs to: an anonymous session key, a kiosk session, later a user.
     owner_key: Mapped[str | None] = mapped_column(String(64), default=None)
     kiosk_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # A signed-in visitor's history: it goes when the account goes.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), default=None
+    )

@@ -1,15 +1,18 @@
-"""Registry queries, invoice snapshots and the JSON Lines import format (DESIGN 3.3)."""
+"""Registry queries, invoice snapshots and the import formats (JSON Lines, DESIGN 3.3, and CSV)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import PurePath
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import codes, normalize
@@ -17,6 +20,8 @@ from .models import Invoice, InvoiceItem
 from .types import InvoiceType, Status
 
 PARTY_FIELDS = ("name", "tax_id", "address_phone", "bank_account")
+# The column sizes: a longer value would fail on PostgreSQL in the middle of a file.
+PARTY_LIMITS = {"name": 200, "tax_id": 20, "address_phone": 200, "bank_account": 200}
 ITEM_FIELDS = ("name", "spec", "unit", "quantity", "unit_price", "amount", "tax_rate", "tax")
 
 
@@ -26,6 +31,47 @@ def find_invoice(session: Session, invoice_code: str, invoice_number: str) -> In
     if len(invoice_number) != codes.DIGITAL_NUMBER_LENGTH:
         query = query.where(Invoice.invoice_code == invoice_code)
     return session.scalars(query.limit(1)).first()
+
+
+# What the rules need of an invoice, without its parties and items: bulk checks show no details.
+LOOKUP_COLUMNS = (
+    Invoice.id,
+    Invoice.type_code,
+    Invoice.invoice_code,
+    Invoice.invoice_number,
+    Invoice.issue_date,
+    Invoice.check_code,
+    Invoice.amount,
+    Invoice.total,
+    Invoice.status,
+    Invoice.verification_count,
+    Invoice.last_verified_at,
+)
+
+
+def lookup_key(invoice_code: str, invoice_number: str) -> tuple[str, str]:
+    """How ``find_invoice`` identifies an invoice: 数电 numbers alone, others with their code."""
+    if len(invoice_number) == codes.DIGITAL_NUMBER_LENGTH:
+        return "", invoice_number
+    return invoice_code, invoice_number
+
+
+def find_invoices(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """``find_invoice`` for many (code, number) keys in one query: key → row of LOOKUP_COLUMNS.
+
+    Keys are ``lookup_key`` values; keys not in the registry are missing from the answer.
+    """
+    wanted = {lookup_key(code, number) for code, number in keys}
+    if not wanted:
+        return {}
+    numbers = sorted({number for _code, number in wanted})
+    rows = session.execute(select(*LOOKUP_COLUMNS).where(Invoice.invoice_number.in_(numbers)))
+    found: dict[tuple[str, str], Any] = {}
+    for row in rows:
+        key = lookup_key(row.invoice_code, row.invoice_number)
+        if key in wanted:
+            found.setdefault(key, row)
+    return found
 
 
 @dataclass(frozen=True)
@@ -230,7 +276,7 @@ def parse_import_record(record: Any) -> dict[str, Any]:
         if not isinstance(party, dict):
             raise ImportError_(f"'{role}' must be an object")
         for name in PARTY_FIELDS:
-            values[f"{role}_{name}"] = _text(party, name, 200)
+            values[f"{role}_{name}"] = _text(party, name, PARTY_LIMITS[name])
     items = record.get("items") or []
     if not isinstance(items, list):
         raise ImportError_("'items' must be a list")
@@ -285,38 +331,270 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, str | N
             yield number, None, f"not valid JSON: {exc.msg} (column {exc.colno})"
 
 
+# CSV: the fields of DESIGN 3.3 flattened, one row per line item. Parties and items get a
+# prefix (seller_name, buyer_tax_id, item_amount, …); rows that follow each other with the same
+# type, code and number are one invoice.
+CSV_RECORD_COLUMNS = (
+    "type", "invoice_code", "invoice_number", "issue_date", "check_code", "amount", "tax",
+    "total", "status", "remarks", "drawer",
+)
+CSV_INVOICE_COLUMNS = CSV_RECORD_COLUMNS + tuple(
+    f"{role}_{name}" for role in ("seller", "buyer") for name in PARTY_FIELDS
+)
+CSV_ITEM_COLUMNS = tuple(f"item_{name}" for name in ITEM_FIELDS)
+CSV_COLUMNS = CSV_INVOICE_COLUMNS + CSV_ITEM_COLUMNS
+CSV_REQUIRED_COLUMNS = ("type", "invoice_number", "issue_date")
+
+
+def _csv_header_error(names: list[str]) -> str | None:
+    unknown = [name for name in names if name not in CSV_COLUMNS]
+    if unknown:
+        return f"unknown column {unknown[0]!r} in the header; the columns are {', '.join(CSV_COLUMNS)}"
+    missing = [name for name in CSV_REQUIRED_COLUMNS if name not in names]
+    if missing:
+        return f"the header has no {missing[0]!r} column"
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        return f"the header names {repeated[0]!r} twice"
+    return None
+
+
+def _csv_invoice(rows: list[tuple[int, dict[str, str]]]) -> tuple[int, dict | None, str | None]:
+    """One invoice from its rows: the invoice columns of the first, an item from each."""
+    first_line, first = rows[0]
+    for line, row in rows[1:]:
+        for name in CSV_INVOICE_COLUMNS:
+            if row.get(name, "") != first.get(name, ""):
+                return first_line, None, (
+                    f"line {line} continues this invoice with a different {name!r}"
+                )
+    record: dict[str, Any] = {name: first.get(name, "") for name in CSV_RECORD_COLUMNS}
+    for role in ("seller", "buyer"):
+        record[role] = {name: first.get(f"{role}_{name}", "") for name in PARTY_FIELDS}
+    items = []
+    for _line, row in rows:
+        item = {name: row.get(f"item_{name}", "") for name in ITEM_FIELDS}
+        if any(item.values()):
+            items.append(item)
+    record["items"] = items
+    return first_line, record, None
+
+
+def read_csv(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, str | None]]:
+    """(line number, record, error) for every invoice of a CSV file with a header row.
+
+    Records have the shape of the JSON Lines format, so both go through the same checks. An
+    invoice's line number is the line of its first row; a bad header refuses the whole file.
+    """
+    reader = csv.reader(lines)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        yield 1, None, f"not valid CSV: {exc}"
+        return
+    names = [name.strip().lower() for name in header]
+    error = _csv_header_error(names)
+    if error:
+        yield 1, None, error
+        return
+    group: list[tuple[int, dict[str, str]]] = []
+    group_key: tuple[str, str, str] | None = None
+    line_end = reader.line_num
+    while True:
+        line = line_end + 1  # a quoted field may span lines: a row starts after the last one
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            line_end = reader.line_num
+            yield line, None, f"not valid CSV: {exc}"
+            continue
+        line_end = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > len(names):
+            yield line, None, f"{len(row)} fields, but the header names {len(names)} columns"
+            continue
+        values = {name: cell.strip() for name, cell in zip(names, row)}
+        key = (values.get("type", ""), values.get("invoice_code", ""),
+               values.get("invoice_number", ""))
+        if group and key == group_key:
+            group.append((line, values))
+            continue
+        if group:
+            yield _csv_invoice(group)
+        group, group_key = [(line, values)], key
+    if group:
+        yield _csv_invoice(group)
+
+
+# File name endings of the two formats; anything else is refused before it is read.
+IMPORT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
+
+
+class UnreadableFile(ValueError):
+    """A whole import file that cannot be read: unknown format or not text."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason  # "format" or "encoding", for the words the web shows
+
+
+def import_format(filename: str) -> str:
+    """"jsonl" or "csv", from the file name's ending."""
+    file_format = IMPORT_FORMATS.get(PurePath(filename).suffix.lower())
+    if file_format is None:
+        raise UnreadableFile(
+            "format", f"{filename!r} is neither JSON Lines (.jsonl) nor CSV (.csv)"
+        )
+    return file_format
+
+
+def decode_import(data: bytes) -> str:
+    """The text of an import file: UTF-8 (with or without a BOM), else GB18030, which is how
+    spreadsheet programs on Chinese systems save CSV."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableFile("encoding", "the file is neither UTF-8 nor GB18030 text")
+
+
+def read_records(text: str, file_format: str) -> Iterator[tuple[int, dict | None, str | None]]:
+    """(line number, record, error) triples of a whole file in either format."""
+    # newline="": line breaks inside quoted CSV fields and U+2028 in JSON stay inside their line.
+    lines = io.StringIO(text, newline="")
+    return read_csv(lines) if file_format == "csv" else read_jsonl(lines)
+
+
+def count_lines(text: str) -> int:
+    """Lines of a file as ``read_records`` numbers them (for progress)."""
+    return sum(1 for _line in io.StringIO(text, newline=""))
+
+
+# One transaction per file. Every line is read and checked first, without touching the
+# database: bad lines are reported by number and nothing of them is stored (DESIGN 3.3). Then
+# the good ones are written in one transaction; if anything stops the writing part-way (a
+# database error, the process being killed), it is rolled back and the registry is as it was
+# before the file. Checking first and writing in bulk keeps that transaction short, which
+# matters on SQLite, where it holds up every other writer (verifications too) until it commits.
+
+StatusChangeHook = Callable[[int, int, str, str], None]
+
+
+def check_records(
+    numbered: Iterable[tuple[int, Any, str | None]],
+    report: ImportReport,
+    progress: Callable[[int], None] | None = None,
+) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, column values) of every good record; the bad ones go to ``report``."""
+    checked = []
+    for number, record, error in numbered:
+        if error is None:
+            try:
+                checked.append((number, parse_import_record(record)))
+            except ImportError_ as exc:
+                error = str(exc)
+        if error is not None:
+            report.errors.append((number, error))
+        if progress is not None:
+            progress(number)
+    return checked
+
+
+def _write_batch(
+    session: Session,
+    batch: list[tuple[int, dict[str, Any]]],
+    report: ImportReport,
+    *,
+    demo: bool,
+    on_status_change: StatusChangeHook | None,
+) -> None:
+    """Insert or replace a batch of checked invoices with a handful of statements."""
+    # A later line for the same invoice replaces an earlier one, as if stored one by one.
+    latest: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+    for number, values in batch:
+        key = lookup_key(values["invoice_code"], values["invoice_number"])
+        if key in latest:
+            report.updated += 1
+        latest[key] = (number, values)
+    found = find_invoices(session, latest.keys())
+    new_rows, new_items, changed_rows, changed_items = [], [], [], []
+    for key, (number, values) in latest.items():
+        row = dict(values, is_demo=demo)
+        items = row.pop("items")
+        stored = found.get(key)
+        if stored is None:
+            new_rows.append(row)
+            new_items.append(items)
+            report.added += 1
+            continue
+        changed_rows.append(dict(row, id=stored.id))
+        changed_items.append((stored.id, items))
+        report.updated += 1
+        if on_status_change is not None and stored.status != row["status"]:
+            on_status_change(number, stored.id, stored.status, row["status"])
+    item_rows = []
+    if new_rows:
+        ids = session.scalars(
+            insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True), new_rows
+        ).all()
+        changed_items.extend(zip(ids, new_items))
+    if changed_rows:
+        session.execute(update(Invoice), changed_rows)
+        session.execute(
+            delete(InvoiceItem)
+            .where(InvoiceItem.invoice_id.in_([row["id"] for row in changed_rows]))
+            .execution_options(synchronize_session=False)
+        )
+    for invoice_id, items in changed_items:
+        item_rows.extend(dict(item, invoice_id=invoice_id) for item in items)
+    if item_rows:
+        session.execute(insert(InvoiceItem), item_rows)
+
+
 def import_records(
     session: Session,
     numbered: Iterable[tuple[int, Any, str | None]],
     *,
     batch_size: int = 500,
     demo: bool = False,
+    progress: Callable[[int], None] | None = None,
+    on_checked: Callable[[int], None] | None = None,
+    on_status_change: StatusChangeHook | None = None,
+    commit: bool = True,
 ) -> ImportReport:
-    """Store (line number, record, read error) triples: good ones stored, bad ones reported.
+    """Check (line number, record, read error) triples, then store the good ones together.
 
-    Idempotent on code+number: a record for an invoice already there replaces it.
+    Idempotent on code+number: a record for an invoice already there replaces it. The good
+    records are stored in one transaction or, when writing fails part-way, not at all: the
+    session is rolled back and the error raised. ``progress(line)`` hears of every line
+    checked, ``on_checked(count)`` of the number of good records about to be written, and
+    ``on_status_change(line, invoice_id, old, new)`` of every stored invoice whose status the
+    file changes. With ``commit=False`` the caller commits, so that rows of its own (the import
+    job's result) land in the same transaction.
     """
     report = ImportReport()
-    pending = 0
-    for number, record, error in numbered:
-        if error is None:
-            try:
-                values = parse_import_record(record)
-            except ImportError_ as exc:
-                error = str(exc)
-        if error is not None:
-            report.errors.append((number, error))
-            continue
-        values["is_demo"] = demo
-        if store_invoice(session, values):
-            report.added += 1
-        else:
-            report.updated += 1
-        pending += 1
-        if pending >= batch_size:
-            session.flush()
-            pending = 0
-    session.commit()
+    checked = check_records(numbered, report, progress)
+    if on_checked is not None:
+        on_checked(len(checked))
+    try:
+        for start in range(0, len(checked), batch_size):
+            _write_batch(
+                session, checked[start:start + batch_size], report,
+                demo=demo, on_status_change=on_status_change,
+            )
+        # The bulk statements bypass the identity map: objects loaded before are reloaded.
+        session.expire_all()
+        if commit:
+            session.commit()
+    except BaseException:
+        session.rollback()
+        raise
     return report
 
 

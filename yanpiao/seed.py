@@ -754,7 +754,7 @@ def iter_demo_invoices(
         raise ValueError("count must not be negative")
     if isinstance(today, datetime.datetime):
         today = today.date()
-    generator = _Generator(random.Random(seed), today)
+    generator = _Generator(random.Random(seed), today)  # nosec B311 # reproducible demo data
     showcase = [(t, Status.NORMAL) for t in InvoiceType] + list(SHOWCASE_STATUSES)
     for index in range(count):
         if index < len(showcase):

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import registry
+from . import bulk, registry
 from .db import utcnow
 from .models import DailyCounter, Invoice, VerificationRecord
 from .requests import (
@@ -48,10 +50,12 @@ class VerificationResult:
     previous_verified_at: datetime | None = None
     receipt_id: str | None = None
     checked_at: datetime | None = None
+    # A match's status when no snapshot was taken (bulk checks show no invoice details).
+    match_status: Status | None = None
 
     @property
     def status(self) -> Status | None:
-        return self.invoice.status if self.invoice else None
+        return self.invoice.status if self.invoice else self.match_status
 
     @property
     def is_valid(self) -> bool:
@@ -68,6 +72,12 @@ def new_receipt_id() -> str:
     return base64.b32encode(secrets.token_bytes(12)).decode().rstrip("=")
 
 
+def new_receipt_ids(count: int) -> list[str]:
+    """``count`` receipt ids from one read of the random source (bulk checks)."""
+    text = base64.b32encode(secrets.token_bytes(15 * count)).decode()
+    return [text[i:i + 20] for i in range(0, 24 * count, 24)]
+
+
 def verify(
     session: Session,
     fields: Mapping[str, str | None] | VerificationRequest,
@@ -78,50 +88,41 @@ def verify(
     now: datetime | None = None,
     owner_key: str | None = None,
     kiosk_id: str | None = None,
+    user_id: int | None = None,
 ) -> VerificationResult:
     """Verify one invoice and record the attempt; commits the session.
 
-    ``fields`` are raw form/API/QR fields or an already built request.
+    ``fields`` are raw form/API/QR fields or an already built request. ``verify_many`` applies
+    the very same steps (``screen`` → lookup → ``judge``) to many rows with set-based queries.
     """
     now = now or utcnow()
-    today = now.astimezone(settings.timezone).date()
-    if isinstance(fields, VerificationRequest):
-        request = fields
-    else:
-        try:
-            request = build_request(fields, entry_path=entry_path, type_hint=type_hint)
-        except InvalidRequest as exc:
+    today = local_day(now, settings)
+    screened = screen(fields, entry_path=entry_path, type_hint=type_hint, today=today,
+                      settings=settings)
+    if isinstance(screened, VerificationResult):
+        if screened.outcome is Outcome.INVALID:
             # Malformed input is answered, not recorded: it verified nothing.
-            return VerificationResult(Outcome.INVALID, errors=exc.errors, checked_at=now)
-    date_error = check_issue_date(request.issue_date, today, settings.max_age_years)
-    if date_error is not None:
-        return _refused(session, date_error, request, now, owner_key, kiosk_id)
+            return replace(screened, checked_at=now)
+        record = VerificationRecord(**record_values(screened.request, now, owner_key, kiosk_id,
+                                                    refused=True), user_id=user_id)
+        return _finish(session, record, screened)
 
+    request = screened
+    # The signed-in visitor's account, if any, keeps the record in its history.
     record = VerificationRecord(
-        id=new_receipt_id(),
-        created_at=now,
-        entry_path=request.entry_path.value,
-        invoice_code=request.invoice_code,
-        invoice_number=request.invoice_number,
-        issue_date=request.issue_date,
-        amount=request.amount,
-        check_code=request.check_code or "",
-        type_code=request.invoice_type.code if request.invoice_type else "",
-        owner_key=owner_key,
-        kiosk_id=kiosk_id,
+        **record_values(request, now, owner_key, kiosk_id), user_id=user_id
     )
     invoice = registry.find_invoice(session, request.invoice_code, request.invoice_number)
-    if invoice is None:
-        return _finish(session, record, VerificationResult(Outcome.NOT_FOUND, request))
-
-    record.invoice_id = invoice.id
-    if not _count_attempt(session, invoice.id, today, settings.daily_limit):
-        return _finish(session, record, VerificationResult(Outcome.LIMIT_EXCEEDED, request))
-
-    disagreeing = mismatched_fields(request, invoice)
-    if disagreeing:
+    outcome, disagreeing = judge(
+        request,
+        invoice,
+        lambda invoice_id: _count_attempt(session, invoice_id, today, settings.daily_limit),
+    )
+    if invoice is not None:
+        record.invoice_id = invoice.id
+    if outcome is not Outcome.MATCH:
         record.mismatch_fields = ",".join(disagreeing)
-        return _finish(session, record, VerificationResult(Outcome.MISMATCH, request))
+        return _finish(session, record, VerificationResult(outcome, request))
 
     previous = invoice.last_verified_at
     session.execute(
@@ -130,10 +131,8 @@ def verify(
         .values(verification_count=Invoice.verification_count + 1, last_verified_at=now)
     )
     count = session.scalar(select(Invoice.verification_count).where(Invoice.id == invoice.id))
-    record.type_code = invoice.type_code
-    record.status = invoice.status
-    record.verification_count = count
-    record.previous_verified_at = previous
+    for name, value in match_values(invoice, count, previous).items():
+        setattr(record, name, value)
     snapshot = registry.snapshot(invoice)
     return _finish(
         session,
@@ -146,6 +145,327 @@ def verify(
             previous_verified_at=previous,
         ),
     )
+
+
+# --- the steps every verification goes through, one row or many ---------------------------
+
+
+def local_day(now: datetime, settings: Settings) -> date:
+    """The calendar day in the registry's time zone: daily limits restart at its midnight."""
+    return now.astimezone(settings.timezone).date()
+
+
+def screen(
+    fields: Mapping[str, str | None] | VerificationRequest,
+    *,
+    entry_path: EntryPath,
+    type_hint: InvoiceType | None,
+    today: date,
+    settings: Settings,
+) -> VerificationRequest | VerificationResult:
+    """A request ready for the registry, or the refusal that ends the check before it.
+
+    Refusals: ``invalid`` (with field errors, nothing recorded) and ``too_old`` /
+    ``future_date`` (recorded, but never counted against an invoice).
+    """
+    if isinstance(fields, VerificationRequest):
+        request = fields
+    else:
+        try:
+            request = build_request(fields, entry_path=entry_path, type_hint=type_hint)
+        except InvalidRequest as exc:
+            return VerificationResult(Outcome.INVALID, errors=exc.errors)
+    date_error = check_issue_date(request.issue_date, today, settings.max_age_years)
+    if date_error is not None:
+        outcome = Outcome.TOO_OLD if date_error.code is ErrorCode.TOO_OLD else Outcome.FUTURE_DATE
+        return VerificationResult(outcome, request, errors={"issue_date": date_error})
+    return request
+
+
+def judge(
+    request: VerificationRequest,
+    invoice: Any,
+    count_attempt: Callable[[int], bool],
+) -> tuple[Outcome, list[str]]:
+    """The outcome for an invoice found (or not) in the registry, and the fields that disagree.
+
+    ``invoice`` is an ``Invoice`` or a row with the same columns. ``count_attempt`` counts one
+    attempt against the invoice's daily limit and says whether it was still allowed: every
+    attempt that finds the invoice counts, before anything is compared, so nobody can try
+    check codes beyond the limit (DESIGN 1.4).
+    """
+    if invoice is None:
+        return Outcome.NOT_FOUND, []
+    if not count_attempt(invoice.id):
+        return Outcome.LIMIT_EXCEEDED, []
+    disagreeing = mismatched_fields(request, invoice)
+    if disagreeing:
+        return Outcome.MISMATCH, disagreeing
+    return Outcome.MATCH, []
+
+
+def record_values(
+    request: VerificationRequest,
+    now: datetime,
+    owner_key: str | None,
+    kiosk_id: str | None,
+    *,
+    refused: bool = False,
+    receipt_id: str | None = None,
+) -> dict[str, Any]:
+    """The columns of the ``VerificationRecord`` of one attempt, before its outcome is known.
+
+    A refused attempt keeps only what identifies the invoice.
+    """
+    values: dict[str, Any] = {
+        "id": receipt_id or new_receipt_id(),
+        "created_at": now,
+        "entry_path": request.entry_path.value,
+        "invoice_code": request.invoice_code,
+        "invoice_number": request.invoice_number,
+        "issue_date": request.issue_date,
+        "owner_key": owner_key,
+        "kiosk_id": kiosk_id,
+    }
+    if not refused:
+        values.update(
+            amount=request.amount,
+            check_code=request.check_code or "",
+            type_code=request.invoice_type.code if request.invoice_type else "",
+        )
+    return values
+
+
+def match_values(invoice: Any, count: int | None, previous: datetime | None) -> dict[str, Any]:
+    """What a match adds to its record: the invoice's type and status, the check number."""
+    return {
+        "type_code": invoice.type_code,
+        "status": invoice.status,
+        "verification_count": count,
+        "previous_verified_at": previous,
+    }
+
+
+# --- many rows at once ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BulkRow:
+    """One row of a bulk check: raw fields (or a built request) and the type a QR code named."""
+
+    fields: Mapping[str, str | None] | VerificationRequest
+    type_hint: InvoiceType | None = None
+
+
+def verify_many(
+    session: Session,
+    rows: Sequence[BulkRow],
+    *,
+    entry_path: EntryPath = EntryPath.BATCH,
+    settings: Settings = Settings(),
+    now: datetime | None = None,
+    owner_key: str | None = None,
+    user_id: int | None = None,
+    commit: bool = True,
+) -> list[VerificationResult]:
+    """``verify`` for many rows, in row order, with a handful of set-based statements.
+
+    Each row goes through the same ``screen`` and ``judge`` as a single check, so it gets the
+    outcome it would get if the rows were checked one after another: a row that finds an
+    invoice counts an attempt against its daily limit, the sixth of a day is refused, and each
+    match gets the next check number. Results carry no invoice snapshot (``match_status``
+    instead). With ``commit=False`` the caller commits, e.g. together with its own rows.
+    """
+    now = now or utcnow()
+    today = local_day(now, settings)
+    screened = [
+        screen(row.fields, entry_path=entry_path, type_hint=row.type_hint, today=today,
+               settings=settings)
+        for row in rows
+    ]
+    requests = [item for item in screened if isinstance(item, VerificationRequest)]
+    invoices = registry.find_invoices(
+        session, ((request.invoice_code, request.invoice_number) for request in requests)
+    )
+    # The registry row each screened item found (None: not found, or refused before asking).
+    found = [
+        invoices.get(registry.lookup_key(item.invoice_code, item.invoice_number))
+        if isinstance(item, VerificationRequest) else None
+        for item in screened
+    ]
+    remaining = _count_attempts(
+        session, Counter(invoice.id for invoice in found if invoice is not None), today,
+        settings.daily_limit,
+    )
+
+    def count_attempt(invoice_id: int) -> bool:
+        if remaining.get(invoice_id, 0) <= 0:
+            return False
+        remaining[invoice_id] -= 1
+        return True
+
+    judged = [
+        judge(item, invoice, count_attempt) if isinstance(item, VerificationRequest) else None
+        for item, invoice in zip(screened, found, strict=True)
+    ]
+    counts = _count_matches(
+        session,
+        Counter(invoice.id for invoice, verdict in zip(found, judged, strict=True)
+                if verdict is not None and verdict[0] is Outcome.MATCH),
+        now,
+    )
+
+    records: list[dict[str, Any]] = []
+    results: list[VerificationResult] = []
+    receipt_ids = iter(new_receipt_ids(len(screened)))
+    for item, invoice, verdict in zip(screened, found, judged, strict=True):
+        if verdict is None:
+            assert isinstance(item, VerificationResult)
+            if item.outcome is Outcome.INVALID:
+                results.append(VerificationResult(Outcome.INVALID, errors=item.errors,
+                                                  checked_at=now))
+                continue
+            values = record_values(item.request, now, owner_key, None, refused=True,
+                                   receipt_id=next(receipt_ids))
+            request, outcome, errors = item.request, item.outcome, item.errors
+            count = previous = status = None
+        else:
+            request, errors = item, {}
+            outcome, disagreeing = verdict
+            values = record_values(item, now, owner_key, None, receipt_id=next(receipt_ids))
+            values["invoice_id"] = invoice.id if invoice is not None else None
+            values["mismatch_fields"] = ",".join(disagreeing)
+            count = previous = status = None
+            if outcome is Outcome.MATCH:
+                # The matches of one invoice take its next check numbers in row order.
+                count, previous = counts[invoice.id]
+                count += 1
+                counts[invoice.id] = (count, now)
+                status = Status(invoice.status)
+                values.update(match_values(invoice, count, previous))
+        values["outcome"] = outcome.value
+        values["user_id"] = user_id
+        records.append(values)
+        results.append(VerificationResult(
+            outcome, request, errors=errors, verification_count=count,
+            previous_verified_at=previous, receipt_id=values["id"], checked_at=now,
+            match_status=status,
+        ))
+    if records:
+        bulk.executemany(session, insert(VerificationRecord.__table__), _with_defaults(records))
+    if commit:
+        session.commit()
+    return results
+
+
+_RECORD_DEFAULTS = {
+    "invoice_id": None,
+    "status": None,
+    "type_code": "",
+    "amount": None,
+    "check_code": "",
+    "mismatch_fields": "",
+    "verification_count": None,
+    "previous_verified_at": None,
+}
+
+
+def _with_defaults(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # An executemany needs the same keys in every row.
+    return [{**_RECORD_DEFAULTS, **values} for values in records]
+
+
+def _count_attempts(
+    session: Session, wanted: Mapping[int, int], day: date, limit: int
+) -> dict[int, int]:
+    """Count ``wanted[invoice_id]`` attempts at once; how many of them each limit still allowed.
+
+    One upsert adds every attempt, a read-back tells what the counters were before, and the
+    attempts over the limit are taken back. The upsert's row locks (SQLite: the write lock)
+    make this as safe under concurrent single checks as ``_count_attempt``.
+    """
+    if not wanted:
+        return {}
+    if limit <= 0:
+        return {invoice_id: 0 for invoice_id in wanted}
+    upsert = _upsert(session)
+    if upsert is None:  # another database: one attempt at a time, the single-check way
+        return {
+            invoice_id: sum(_count_attempt(session, invoice_id, day, limit) for _ in range(n))
+            for invoice_id, n in wanted.items()
+        }
+    table = DailyCounter.__table__
+    statement = upsert(table)
+    bulk.executemany(
+        session,
+        statement.on_conflict_do_update(
+            index_elements=[table.c.invoice_id, table.c.day],
+            set_={"attempts": table.c.attempts + statement.excluded.attempts},
+        ),
+        [{"invoice_id": invoice_id, "day": day, "attempts": n} for invoice_id, n in wanted.items()],
+    )
+    after: dict[int, int] = {}
+    ids = list(wanted)
+    for start in range(0, len(ids), 5000):
+        after.update(session.execute(
+            select(table.c.invoice_id, table.c.attempts).where(
+                table.c.day == day, table.c.invoice_id.in_(ids[start:start + 5000])
+            )
+        ).all())
+    allowed: dict[int, int] = {}
+    excess: list[dict[str, int]] = []
+    for invoice_id, n in wanted.items():
+        before = after[invoice_id] - n
+        allowed[invoice_id] = max(0, min(n, limit - before))
+        if allowed[invoice_id] < n:
+            excess.append({"b_id": invoice_id, "b_excess": n - allowed[invoice_id]})
+    if excess:
+        bulk.executemany(
+            session,
+            update(table)
+            .where(table.c.invoice_id == bindparam("b_id"), table.c.day == day)
+            .values(attempts=table.c.attempts - bindparam("b_excess")),
+            excess,
+        )
+    return allowed
+
+
+def _upsert(session: Session):
+    name = session.get_bind().dialect.name
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    elif name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        return None
+    return upsert
+
+
+def _count_matches(
+    session: Session, matched: Mapping[int, int], now: datetime
+) -> dict[int, tuple[int, datetime | None]]:
+    """Add ``matched[invoice_id]`` successful checks; each invoice's (count, last check) before."""
+    if not matched:
+        return {}
+    table = Invoice.__table__
+    ids = list(matched)
+    before: dict[int, tuple[int, datetime | None]] = {}
+    for start in range(0, len(ids), 5000):
+        for invoice_id, count, last in session.execute(
+            select(table.c.id, table.c.verification_count, table.c.last_verified_at)
+            .where(table.c.id.in_(ids[start:start + 5000]))
+            .with_for_update()
+        ):
+            before[invoice_id] = (count, last)
+    bulk.executemany(
+        session,
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(verification_count=table.c.verification_count + bindparam("b_n"),
+                last_verified_at=now),
+        [{"b_id": invoice_id, "b_n": n} for invoice_id, n in matched.items()],
+    )
+    return before
 
 
 def mismatched_fields(request: VerificationRequest, invoice: Invoice) -> list[str]:
@@ -206,23 +526,6 @@ def _count_attempt(session: Session, invoice_id: int, day: date, limit: int) -> 
     except IntegrityError:  # another request inserted today's row first
         return _count_attempt(session, invoice_id, day, limit)
     return True
-
-
-def _refused(session, error, request, now, owner_key, kiosk_id) -> VerificationResult:
-    outcome = Outcome.TOO_OLD if error.code is ErrorCode.TOO_OLD else Outcome.FUTURE_DATE
-    record = VerificationRecord(
-        id=new_receipt_id(),
-        created_at=now,
-        entry_path=request.entry_path.value,
-        invoice_code=request.invoice_code,
-        invoice_number=request.invoice_number,
-        issue_date=request.issue_date,
-        owner_key=owner_key,
-        kiosk_id=kiosk_id,
-    )
-    return _finish(
-        session, record, VerificationResult(outcome, request, errors={"issue_date": error})
-    )
 
 
 def _finish(session: Session, record: VerificationRecord, result: VerificationResult):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yanpiao.types import InvoiceType, Status
+from yanpiao.types import InvoiceType, Outcome, Status
 
 API_VERSION = "1.0.0"
 
@@ -52,7 +52,154 @@ _ERRORS = {
 }
 
 
+_BATCH_ROW = {
+    "type": "object",
+    "required": ["row", "outcome", "valid"],
+    "properties": {
+        "row": {"type": "integer", "description": "Row number in the file (the header is row 1); for a ZIP, the file's position."},
+        "file": {"type": "string", "description": "Name of the file inside the ZIP."},
+        "invoice_code": {"type": "string"},
+        "invoice_number": {"type": "string"},
+        "issue_date": {"type": "string", "description": "As given in the file."},
+        "outcome": {"type": "string", "enum": [o.value for o in Outcome]},
+        "status": {"type": ["string", "null"], "enum": [*(s.value for s in Status), None]},
+        "valid": {"type": "boolean", "description": "True only for a match whose status is normal."},
+        "verification_count": {"type": ["integer", "null"], "description": "Check number of a match."},
+        "duplicate_of": {"type": ["integer", "null"], "description": "The first row of the file with the same invoice."},
+        "receipt_id": {"type": ["string", "null"]},
+        "reasons": {"type": "array", "items": {"type": "string"}, "description": "Why the row was refused (invalid, too_old, future_date), in the language of Accept-Language."},
+    },
+}
+
+_BATCH_STATUS = {
+    "type": "object",
+    "required": ["id", "state", "total_rows", "processed_rows", "percent"],
+    "properties": {
+        "id": {"type": "string"},
+        "state": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+        "filename": {"type": "string"},
+        "total_rows": {"type": "integer"},
+        "processed_rows": {"type": "integer"},
+        "percent": {"type": "integer", "minimum": 0, "maximum": 100},
+        "created_at": {"type": "string", "format": "date-time"},
+        "finished_at": {"type": ["string", "null"], "format": "date-time"},
+        "problem": {"type": "string", "description": "Why a failed batch could not be checked."},
+        "message": {"type": "string"},
+        "summary": {
+            "type": "object",
+            "description": "When done: rows per outcome and, for matches, per status.",
+            "properties": {
+                "rows": {"type": "integer"},
+                "valid": {"type": "integer"},
+                "duplicates": {"type": "integer"},
+                "outcomes": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "statuses": {"type": "object", "additionalProperties": {"type": "integer"}},
+            },
+        },
+        "rows": {"type": "array", "items": {"$ref": "#/components/schemas/BatchRow"},
+                 "description": "When done: one page of rows in file order."},
+        "page": {"type": "integer"},
+        "next": {"type": ["string", "null"], "description": "URL of the next page of rows, if any."},
+    },
+}
+
+_TOKEN_ERROR = {
+    "description": "No valid API token: send Authorization: Bearer followed by a token from your account's token page.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
+
+def _batch_paths() -> dict:
+    return {
+        "/api/v1/batch": {
+            "post": {
+                "operationId": "createBatch",
+                "summary": "Check a list of invoices (CSV or XLSX) or a ZIP of invoice files",
+                "description": (
+                    "Upload up to 100,000 rows. Headers may be Chinese or English: 发票代码 "
+                    "invoice_code, 发票号码 invoice_number, 开票日期 issue_date, 金额 amount (or "
+                    "价税合计 / 不含税金额), 校验码 check_code. Every row is checked with the rules "
+                    "and daily limits of a single check. The answer comes at once; follow "
+                    "status_url for progress and results."
+                ),
+                "security": [{"bearerToken": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {"multipart/form-data": {"schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }}},
+                },
+                "responses": {
+                    "202": {
+                        "description": "Accepted: the batch is being checked.",
+                        "headers": {"Location": {"schema": {"type": "string"}}},
+                        "content": {"application/json": {"schema": {
+                            "type": "object",
+                            "required": ["id", "status_url"],
+                            "properties": {"id": {"type": "string"},
+                                           "status_url": {"type": "string"}},
+                        }}},
+                    },
+                    "401": _TOKEN_ERROR,
+                    "422": {
+                        "description": "The file cannot be checked (kind, headers, no rows, too many rows).",
+                        "content": {"application/json": {"schema": {"type": "object", "properties": {
+                            "problem": {"type": "string"}, "errors": _ERRORS}}}},
+                    },
+                    "429": {"description": "rate_limited: too many batches from this client."},
+                },
+            }
+        },
+        "/api/v1/batch/{job_id}": {
+            "get": {
+                "operationId": "batchStatus",
+                "summary": "Progress of a batch, and its results when done",
+                "description": "Only batches of the token's own account are found.",
+                "security": [{"bearerToken": []}],
+                "parameters": [
+                    {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "page", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                    {"name": "limit", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1000}},
+                ],
+                "responses": {
+                    "200": {"description": "The batch.", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/BatchStatus"}}}},
+                    "401": _TOKEN_ERROR,
+                    "404": {"description": "No batch with this id for this token's account.",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                },
+            }
+        },
+    }
+
+
+def _batch_components(document: dict) -> dict:
+    components = document["components"]
+    components["schemas"].update(
+        BatchRow=_BATCH_ROW,
+        BatchStatus=_BATCH_STATUS,
+        Error={"type": "object", "properties": {"error": {"type": "integer"},
+                                                "message": {"type": "string"}}},
+    )
+    components.setdefault("securitySchemes", {})["bearerToken"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token, created on the account's token page or with "
+                       "`flask --app app users token EMAIL`.",
+    }
+    document["paths"].update(_batch_paths())
+    return document
+
+
 def document() -> dict:
+    return _batch_components(_document())
+
+
+def _document() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {

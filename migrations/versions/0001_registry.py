@@ -71,6 +71,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_invoice_items_invoice_id_invoices'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_invoice_items'))
     )
+    with op.batch_alter_table('invoice_items', schema=None) as batch_op:
+        batch_op.create_index('ix_invoice_items_invoice_id', ['invoice_id', 'position'], unique=False)
+
     op.create_table('verification_records',
     sa.Column('id', sa.String(length=24), nullable=False),
     sa.Column('created_at', yanpiao.db.UTCDateTime(), nullable=False),

@@ -4,12 +4,19 @@
   function focusAfterSwap(event) {
     var target = event.detail && event.detail.target;
     if (!target || target.id !== "verify-result") { return; }
-    var summary = document.getElementById("error-summary");
+    var summary = document.querySelector(".error-summary");
     if (summary) { summary.focus(); return; }
     var verdict = document.getElementById("verdict-title");
     if (verdict) { verdict.focus(); }
   }
   document.addEventListener("htmx:afterSettle", focusAfterSwap);
+  // Upload progress of the photo form (the bar is hidden until a request runs).
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var bar = document.getElementById("photo-progress");
+    if (bar && event.detail.lengthComputable) {
+      bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
+    }
+  });
   // An error summary links to its fields: move focus into the field, not just scroll.
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");

@@ -85,3 +85,69 @@ def test_no_js_error_summary_takes_focus(page_without_js):
     page.goto("/verify")
     page.get_by_role("button", name="Verify", exact=True).click()
     expect(page.locator("#error-summary")).to_be_focused()
+
+
+def focus_ring(page) -> dict:
+    from page_checks import FOCUS_INDICATOR
+
+    stop = page.evaluate(FOCUS_INDICATOR)
+    assert stop is not None, "nothing has focus"
+    assert stop["best"] >= 3, f"focus on {stop['tag']} “{stop['name']}” is hard to see"
+    return stop
+
+
+def test_keyboard_only_from_the_first_tab(page):
+    """Tab, Space and Enter alone, from the top of the page to the announced result."""
+    page.goto("/verify")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    focus_ring(page)
+    page.keyboard.press("Enter")  # skip the header
+    expect(page.locator("main")).to_be_focused()
+    for _ in range(15):  # past the other ways in (scanner, photo): each stop visibly focused
+        page.keyboard.press("Tab")
+        focus_ring(page)
+        if page.locator("#invoice_code").evaluate("e => e === document.activeElement"):
+            break
+    page.keyboard.type(RECORD["invoice_code"])
+    for field, text in (("#invoice_number", RECORD["invoice_number"]),
+                        ("#issue_date", RECORD["issue_date"])):
+        page.keyboard.press("Tab")
+        expect(page.locator(field)).to_be_focused()
+        focus_ring(page)
+        page.keyboard.type(text)
+    # The code told the invoice type: only its one extra field is left.
+    expect(page.locator("#amount")).to_have_count(0)
+    page.keyboard.press("Tab")
+    expect(page.locator("#check_code")).to_be_focused()
+    page.keyboard.type("294433")
+    page.keyboard.press("Tab")
+    expect(page.locator("#verify-form button[type=submit]")).to_be_focused()
+    focus_ring(page)
+    page.keyboard.press("Tab")
+    hint = page.locator("details.where-hint")
+    expect(hint.locator("summary")).to_be_focused()
+    focus_ring(page)
+    page.keyboard.press("Space")
+    expect(hint).to_have_attribute("open", "")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
+    status = page.get_by_role("status")
+    expect(status.get_by_role("heading", name="Valid invoice")).to_be_visible()
+    expect(page.locator("#verdict-title")).to_be_focused()
+    focus_ring(page)
+
+
+def test_keyboard_only_language_choice(page):
+    page.goto("/verify")
+    summary = page.locator(".language-menu summary")
+    summary.focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.locator(".language-menu button").first).to_be_focused()
+    focus_ring(page)
+    arabic = page.locator(".language-menu button[lang=ar]")
+    while not arabic.evaluate("b => b === document.activeElement"):
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")

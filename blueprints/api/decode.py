@@ -1,0 +1,37 @@
+"""POST /api/v1/decode: the QR codes in an uploaded photo, PDF or OFD (DESIGN 3.4)."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_babel import gettext as _
+
+from yanpiao.decoder import DecodeError
+from yanpiao.efiles import decode_file
+from yanpiao.qr import NotInvoicePayload, parse_qr_payload
+
+from ..ext import limiter
+from ..messages import decode_error_message
+from . import _api_limit, bp
+
+
+def _code(text: str) -> dict:
+    try:
+        payload = parse_qr_payload(text)
+    except NotInvoicePayload:
+        return {"text": text, "invoice": None}
+    invoice = {"type": payload.invoice_type.code, **payload.fields()}
+    return {"text": text, "invoice": invoice}
+
+
+@bp.post("/decode")
+@limiter.limit(_api_limit)
+def decode():
+    upload = request.files.get("file")
+    data = upload.read() if upload else b""
+    if not data:
+        return jsonify(error="no_file", message=_("Send the image or file in a multipart field named “file”.")), 422
+    try:
+        texts = decode_file(data)
+    except DecodeError as exc:
+        return jsonify(error=exc.reason, message=decode_error_message(exc.reason)), 422
+    return jsonify(codes=[_code(text) for text in texts])

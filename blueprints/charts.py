@@ -1,0 +1,170 @@
+"""Server-rendered SVG charts with the data table under each: no JavaScript, no chart library.
+
+Reusable by any page (statistics, feedback reports)::
+
+    from blueprints.charts import bar_chart, column_chart, percentage_bar
+    {{ bar_chart("top-reasons", _("Top reasons"), [(label, n), ...]) }}
+
+Each function returns a ``<figure>`` holding the chart as ``<svg role="img">`` with a
+``<title>`` and a ``<desc>`` (what the chart shows, read by screen readers) and a
+``<table>`` with the same figures, so nothing depends on seeing the bars or telling colours
+apart. Colours come from ``chart-c0`` … ``chart-c7`` classes in site.css (no inline styles:
+the CSP forbids them). Labels are escaped; numbers are formatted per locale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from flask_babel import format_decimal, format_percent
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+
+Item = tuple[str, float]
+COLOURS = 8
+
+
+def _number(value: float) -> str:
+    return format_decimal(value)
+
+
+def _share(value: float, total: float) -> str:
+    return format_percent(value / total if total else 0, "#,##0.0%")
+
+
+def _table(chart_id: str, title: str, headers: Sequence[str], rows: Sequence[Sequence]) -> Markup:
+    numeric = ' class="num"'
+    head = "".join(f'<th scope="col"{numeric if i else ""}>{escape(h)}</th>'
+                   for i, h in enumerate(headers))
+    body = "".join(
+        "<tr>" + f'<th scope="row">{escape(row[0])}</th>'
+        + "".join(f'<td class="num">{escape(cell)}</td>' for cell in row[1:]) + "</tr>"
+        for row in rows
+    )
+    return Markup(  # nosec B704 # every value in it is escaped
+        f'<div class="table-wrap chart-table" tabindex="0" role="region" '
+        f'aria-labelledby="{chart_id}-table-caption"><table>'
+        f'<caption id="{chart_id}-table-caption">{escape(_("Figures: %(title)s", title=title))}'
+        f"</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def _figure(chart_id: str, title: str, svg: str, table: Markup) -> Markup:
+    return Markup(  # nosec B704 # title escaped, svg and table built escaped
+        f'<figure class="chart" id="{chart_id}" aria-labelledby="{chart_id}-caption">'
+        f'<figcaption id="{chart_id}-caption">{escape(title)}</figcaption>{svg}{table}</figure>'
+    )
+
+
+def _svg_open(chart_id: str, title: str, description: str, width: int, height: int) -> str:
+    return (
+        f'<svg class="chart-svg" role="img" viewBox="0 0 {width} {height}" '
+        f'preserveAspectRatio="xMinYMin meet" aria-labelledby="{chart_id}-title {chart_id}-desc" '
+        f'xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="{chart_id}-title">{escape(title)}</title>'
+        f'<desc id="{chart_id}-desc">{escape(description)}</desc>'
+    )
+
+
+def _describe(items: Sequence[Item], total: float) -> str:
+    if not items or not total:
+        return _("No data in this period.")
+    label, value = max(items, key=lambda item: item[1])
+    return _("%(count)s items, %(total)s in all; the largest is %(label)s with %(value)s.",
+             count=len(items), total=_number(total), label=label, value=_number(value))
+
+
+def bar_chart(chart_id: str, title: str, items: Sequence[Item], *,
+              value_header: str | None = None, label_header: str | None = None,
+              show_share: bool = True) -> Markup:
+    """Horizontal bars, one per (label, value), longest first as given; values ≥ 0."""
+    total = sum(value for _label, value in items)
+    top = max((value for _label, value in items), default=0) or 1
+    row, label_width, bar_width, width = 28, 170, 330, 600
+    height = max(row, row * len(items)) + 8
+    parts = [_svg_open(chart_id, title, _describe(items, total), width, height)]
+    for index, (label, value) in enumerate(items):
+        y = 4 + index * row
+        length = bar_width * value / top
+        parts.append(
+            f'<g class="chart-bar"><text class="chart-label" x="{label_width - 8}" y="{y + 18}" '
+            f'text-anchor="end">{escape(_truncate(label, 24))}</text>'
+            f'<rect class="chart-c{index % COLOURS}" x="{label_width}" y="{y + 4}" '
+            f'width="{length:.1f}" height="{row - 8}"><title>{escape(label)}: '
+            f'{escape(_number(value))}</title></rect>'
+            f'<text class="chart-value" x="{label_width + length + 6:.1f}" y="{y + 18}">'
+            f"{escape(_number(value))}</text></g>"
+        )
+    parts.append("</svg>")
+    headers = [label_header or _("Item"), value_header or _("Count")]
+    if show_share:
+        headers.append(_("Share"))
+    rows = [[label, _number(value)] + ([_share(value, total)] if show_share else [])
+            for label, value in items]
+    return _figure(chart_id, title, "".join(parts), _table(chart_id, title, headers, rows))
+
+
+def percentage_bar(chart_id: str, title: str, items: Sequence[Item], *,
+                   label_header: str | None = None) -> Markup:
+    """One bar split into the share of each (label, value), with a legend giving each share."""
+    total = sum(value for _label, value in items)
+    width, bar_height, legend_row = 600, 36, 24
+    height = bar_height + 16 + legend_row * ((len(items) + 1) // 2) + 8
+    parts = [_svg_open(chart_id, title, _describe(items, total), width, height)]
+    x = 0.0
+    for index, (label, value) in enumerate(items):
+        length = width * value / total if total else 0
+        parts.append(
+            f'<rect class="chart-c{index % COLOURS} chart-segment" x="{x:.1f}" y="0" '
+            f'width="{length:.1f}" height="{bar_height}"><title>{escape(label)}: '
+            f"{escape(_share(value, total))}</title></rect>"
+        )
+        x += length
+    for index, (label, value) in enumerate(items):
+        column, line = index % 2, index // 2
+        lx, ly = column * width / 2, bar_height + 16 + line * legend_row
+        parts.append(
+            f'<rect class="chart-c{index % COLOURS}" x="{lx:.0f}" y="{ly:.0f}" width="14" '
+            f'height="14"/><text class="chart-label" x="{lx + 20:.0f}" y="{ly + 12:.0f}">'
+            f"{escape(_truncate(label, 26))} {escape(_share(value, total))}</text>"
+        )
+    parts.append("</svg>")
+    rows = [[label, _number(value), _share(value, total)] for label, value in items]
+    headers = [label_header or _("Item"), _("Count"), _("Share")]
+    return _figure(chart_id, title, "".join(parts), _table(chart_id, title, headers, rows))
+
+
+def column_chart(chart_id: str, title: str, items: Sequence[Item], *,
+                 label_header: str | None = None, value_header: str | None = None,
+                 tick: Callable[[int, str], bool] | None = None) -> Markup:
+    """Vertical columns for a series in time order (e.g. per day); every n-th label shown."""
+    total = sum(value for _label, value in items)
+    top = max((value for _label, value in items), default=0) or 1
+    width, plot_height, base = 600, 160, 20
+    count = max(1, len(items))
+    step = width / count
+    every = max(1, round(count / 8))
+    parts = [_svg_open(chart_id, title, _describe(items, total), width, plot_height + base + 24)]
+    parts.append(f'<text class="chart-value" x="0" y="12">{escape(_number(top))}</text>'
+                 f'<line class="chart-axis" x1="0" x2="{width}" y1="{plot_height + base}" '
+                 f'y2="{plot_height + base}"/>')
+    for index, (label, value) in enumerate(items):
+        h = plot_height * value / top
+        x = index * step
+        parts.append(
+            f'<rect class="chart-c0" x="{x + step * 0.1:.1f}" y="{plot_height + base - h:.1f}" '
+            f'width="{step * 0.8:.1f}" height="{h:.1f}"><title>{escape(label)}: '
+            f"{escape(_number(value))}</title></rect>"
+        )
+        if (tick(index, label) if tick else index % every == 0):
+            parts.append(f'<text class="chart-label" x="{x + step / 2:.1f}" '
+                         f'y="{plot_height + base + 18}" text-anchor="middle">'
+                         f"{escape(label)}</text>")
+    parts.append("</svg>")
+    rows = [[label, _number(value)] for label, value in items]
+    headers = [label_header or _("Item"), value_header or _("Count")]
+    return _figure(chart_id, title, "".join(parts), _table(chart_id, title, headers, rows))
+
+
+def _truncate(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"

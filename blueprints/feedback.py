@@ -1,0 +1,199 @@
+"""Feedback from visitors: the report form, and each report's private status page."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
+
+from yanpiao.db import utcnow
+from yanpiao.feedback import (
+    RESPONSE_TIME,
+    FeedbackError,
+    Priority,
+    TicketStatus,
+    add_follow_up,
+    find_by_token,
+    is_submission_key,
+    new_submission_key,
+    rate,
+    status_token_for,
+    submit_ticket,
+)
+
+from .errors import CSRF_MESSAGE, ERRORS
+from .ext import db, limiter
+from .feedback_forms import (
+    CATEGORY_HINTS,
+    CATEGORY_NAMES,
+    PRIORITY_NAMES,
+    RATING_NAMES,
+    STATUS_NAMES,
+    FeedbackForm,
+    FollowUpForm,
+    RatingForm,
+    clean_reference,
+)
+
+bp = Blueprint("feedback", __name__)
+
+SENT = "feedback-sent"  # flash category of the confirmation on the status page
+DONE = "feedback-done"  # flash category of other confirmations
+RESPONSE_STANDARD = SimpleNamespace(
+    hours=int(RESPONSE_TIME[Priority.URGENT].total_seconds() // 3600),
+    days=RESPONSE_TIME[Priority.NORMAL].days,
+)
+PROGRESS = [TicketStatus.NEW, TicketStatus.IN_PROGRESS, TicketStatus.WAITING,
+            TicketStatus.RESOLVED, TicketStatus.CLOSED]
+
+
+def _rate_limit() -> str:
+    return current_app.config["YANPIAO_FEEDBACK_RATE_LIMIT"]
+
+
+@bp.app_context_processor
+def feedback_words():
+    return {
+        "ticket_category_name": lambda c: CATEGORY_NAMES[c],
+        "ticket_category_hint": lambda c: CATEGORY_HINTS[c],
+        "ticket_status_name": lambda s: STATUS_NAMES[s],
+        "ticket_priority_name": lambda p: PRIORITY_NAMES[p],
+        "rating_name": lambda r: RATING_NAMES[r],
+        "response_standard": RESPONSE_STANDARD,
+    }
+
+
+def _render_form(form: FeedbackForm, notice: str | None = None, status: int = 200):
+    return render_template("feedback/form.html", form=form, notice=notice), status
+
+
+@bp.route("/feedback", methods=["GET", "POST"])
+@limiter.limit(_rate_limit, methods=["POST"])
+def feedback():
+    form = FeedbackForm()
+    if request.method == "GET":
+        form.invoice_reference.data = clean_reference(
+            request.args.get("receipt") or request.args.get("invoice")
+        )
+        form.submission.data = new_submission_key()
+        return _render_form(form)
+    if not is_submission_key(form.submission.data or ""):
+        form.submission.data = new_submission_key()
+    if form.website.data:
+        return _render_form(form, _("Your report could not be accepted. Leave the last field "
+                                    "empty and send it again."), 422)
+    if not form.validate_on_submit():
+        return _render_form(form, status=422)
+    token = status_token_for(current_app.secret_key, form.submission.data)
+    submission = form.submission_value(
+        user_id=current_user.id if current_user.is_authenticated else None,
+        locale=str(get_locale() or ""),
+    )
+    try:
+        submit_ticket(db.session, submission, submission_key=form.submission.data,
+                      status_token=token, now=utcnow())
+        db.session.commit()  # before anything confirms the report to the visitor
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.exception("feedback ticket could not be stored")
+        return _render_form(form, _("Your report could not be saved. Nothing you typed is "
+                                    "lost: please send it again."), 503)
+    flash(_("Thank you. Your report has been received."), SENT)
+    return redirect(url_for("feedback.status", token=token), code=303)
+
+
+def _ticket_or_404(token: str):
+    ticket = find_by_token(db.session, token)
+    if ticket is None:
+        abort(404)
+    return ticket
+
+
+def _render_status(ticket, token: str, *, follow_up=None, rating=None, notice=None,
+                   status: int = 200):
+    response = current_app.make_response((render_template(
+        "feedback/status.html", ticket=ticket, token=token, progress=PROGRESS,
+        follow_up=follow_up or FollowUpForm(formdata=None),
+        rating=rating or RatingForm(formdata=None),
+        notice=notice, sent=get_flashed_messages(category_filter=[SENT]),
+        done=get_flashed_messages(category_filter=[DONE]),
+    ), status))
+    # The address is the key to the ticket: keep it out of caches, referrers and indexes.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.get("/feedback/status/<token>")
+def status(token: str):
+    return _render_status(_ticket_or_404(token), token)
+
+
+@bp.post("/feedback/status/<token>/messages")
+@limiter.limit(_rate_limit)
+def follow_up(token: str):
+    ticket = _ticket_or_404(token)
+    form = FollowUpForm()
+    if not form.validate_on_submit():
+        return _render_status(ticket, token, follow_up=form, status=422)
+    try:
+        add_follow_up(db.session, ticket, form.body.data, now=utcnow())
+        db.session.commit()
+    except FeedbackError:
+        db.session.rollback()
+        return _render_status(ticket, token, follow_up=form, status=409, notice=_(
+            "This ticket is closed, so no message can be added. Please send a new report."))
+    flash(_("Your message has been added."), DONE)
+    return redirect(url_for("feedback.status", token=token, _anchor="conversation"), code=303)
+
+
+@bp.post("/feedback/status/<token>/rating")
+@limiter.limit(_rate_limit)
+def rating(token: str):
+    ticket = _ticket_or_404(token)
+    form = RatingForm()
+    if not form.validate_on_submit():
+        return _render_status(ticket, token, rating=form, status=422)
+    try:
+        rate(db.session, ticket, int(form.rating.data), now=utcnow())
+        db.session.commit()
+    except FeedbackError:
+        db.session.rollback()
+        return _render_status(ticket, token, rating=form, status=409, notice=_(
+            "This ticket cannot be rated now: it is not resolved, or it was rated already."))
+    flash(_("Thank you for rating our answer."), DONE)
+    return redirect(url_for("feedback.status", token=token), code=303)
+
+
+@bp.errorhandler(CSRFError)
+def expired_form(_exc):
+    """An expired form comes back with everything the visitor typed."""
+    if request.endpoint == "feedback.feedback":
+        form = FeedbackForm(meta={"csrf": True})
+        form.process(request.form)
+        return _render_form(form, str(CSRF_MESSAGE), 400)
+    token = (request.view_args or {}).get("token", "")
+    ticket = find_by_token(db.session, token) if token else None
+    if request.endpoint == "feedback.follow_up" and ticket is not None:
+        form = FollowUpForm(meta={"csrf": True})
+        form.process(request.form)
+        return _render_status(ticket, token, follow_up=form, notice=str(CSRF_MESSAGE), status=400)
+    title, _message = ERRORS[400]
+    return render_template("errors/error.html", status=400, title=title,
+                           message=CSRF_MESSAGE), 400

@@ -1,0 +1,188 @@
+"""The feedback queue and one ticket's page, with the actions staff take on it."""
+
+from __future__ import annotations
+
+from flask import abort, flash, get_flashed_messages, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from yanpiao import audit, feedback
+from yanpiao.accounts import User
+from yanpiao.audit import Subject
+from yanpiao.db import utcnow
+from yanpiao.feedback import OPEN, Category, FeedbackError, Priority, QueueFilter, TicketStatus
+from yanpiao.models import VerificationRecord
+from yanpiao.staff_accounts import active_staff
+
+from ..ext import db
+from ..feedback_forms import options
+from ..messages import FIELD_LABELS
+from ..render import page_or_fragment
+from . import bp
+from .forms import AssignForm, PriorityForm, QueueFilterForm, ReplyForm, StatusForm
+from .trail import describe
+
+PAGE_SIZE = 50
+DONE = "staff-done"
+PROBLEM = "staff-problem"
+
+
+def names_for(ids) -> dict[int, str]:
+    """How staff know the accounts with these ids (their email or phone)."""
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return {u.id: u.login_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def _filter_form() -> tuple[QueueFilterForm, QueueFilter]:
+    form = QueueFilterForm(formdata=request.args)
+    form.assignee.choices = options(
+        [("", _("Anyone")), ("me", _("Me")), ("none", _("Nobody"))]
+        + [(str(user.id), user.login_name) for user in active_staff(db.session)]
+    )
+    form.validate()
+    for field in (form.status, form.category, form.priority, form.assignee):
+        if field.errors:  # an address edited by hand: fall back to the default view
+            field.data, field.errors = field.default, []
+    status = form.status.data
+    assignee = form.assignee.data
+    filters = QueueFilter(
+        status=OPEN if status == OPEN else None if status == "all" else TicketStatus(status),
+        category=Category(form.category.data) if form.category.data else None,
+        priority=Priority(form.priority.data) if form.priority.data else None,
+        overdue=bool(form.overdue.data),
+        assignee_id=(current_user.id if assignee == "me"
+                     else int(assignee) if assignee.isdigit() else None),
+        unassigned=assignee == "none",
+    )
+    return form, filters
+
+
+@bp.get("/feedback")
+def queue():
+    form, filters = _filter_form()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    now = utcnow()
+    tickets, total = feedback.queue(db.session, filters, now=now, limit=PAGE_SIZE,
+                                    offset=(page - 1) * PAGE_SIZE)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return page_or_fragment(
+        "staff/queue.html", "staff/_ticket_list.html",
+        form=form, tickets=tickets, total=total, page_number=page, now=now,
+        names=names_for(t.assigned_to_id for t in tickets),
+        previous_url=url_for("staff.queue", page=page - 1, **args) if page > 1 else None,
+        next_url=url_for("staff.queue", page=page + 1, **args)
+        if page * PAGE_SIZE < total else None,
+    )
+
+
+def _ticket_or_404(number: str):
+    ticket = feedback.find_by_number(db.session, number)
+    if ticket is None:
+        abort(404)
+    return ticket
+
+
+def _render_ticket(ticket, *, reply_form=None, status: int = 200):
+    events = audit.trail(db.session, Subject.TICKET, ticket.id)
+    staff = active_staff(db.session)
+    assign_form = AssignForm(formdata=None, assignee=str(ticket.assigned_to_id or ""))
+    assign_form.assignee.choices = options(
+        [("", _("Nobody"))] + [(str(u.id), u.login_name) for u in staff])
+    status_form = StatusForm(formdata=None)
+    status_form.status.choices = [
+        choice for choice in status_form.status.choices
+        if TicketStatus(choice.value) in feedback.TRANSITIONS[ticket.status_enum]
+    ]
+    record = (db.session.get(VerificationRecord, ticket.invoice_reference)
+              if ticket.invoice_reference else None)
+    names = names_for([ticket.user_id, ticket.assigned_to_id]
+                      + [e.actor_id for e in events] + [m.staff_id for m in ticket.messages])
+    return render_template(
+        "staff/ticket.html", ticket=ticket, now=utcnow(), names=names,
+        record=record,
+        mismatched=[str(FIELD_LABELS.get(f, f)) for f in record.mismatch_fields.split(",") if f]
+        if record else [],
+        trail=describe(events, names),
+        reply_form=reply_form or ReplyForm(formdata=None),
+        status_form=status_form, assign_form=assign_form,
+        priority_form=PriorityForm(formdata=None, priority=ticket.priority),
+        done=get_flashed_messages(category_filter=[DONE]),
+        problems=get_flashed_messages(category_filter=[PROBLEM]),
+    ), status
+
+
+def _back(ticket, anchor: str | None = None):
+    return redirect(url_for("staff.ticket", number=ticket.number, _anchor=anchor), code=303)
+
+
+@bp.get("/feedback/<number>")
+def ticket(number: str):
+    return _render_ticket(_ticket_or_404(number))
+
+
+@bp.post("/feedback/<number>/reply")
+def reply(number: str):
+    ticket = _ticket_or_404(number)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        return _render_ticket(ticket, reply_form=form, status=422)
+    try:
+        feedback.reply(db.session, ticket, form.body.data, actor_id=current_user.id,
+                       then=TicketStatus(form.then.data), now=utcnow())
+    except FeedbackError:
+        db.session.rollback()
+        flash(_("A reply cannot move this ticket to that status. Reopen the ticket first."),
+              PROBLEM)
+        return _render_ticket(ticket, reply_form=form, status=409)
+    db.session.commit()
+    flash(_("Your reply was sent to the reporter's status page."), DONE)
+    return _back(ticket)
+
+
+@bp.post("/feedback/<number>/status")
+def change_status(number: str):
+    ticket = _ticket_or_404(number)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        feedback.change_status(db.session, ticket, TicketStatus(form.status.data),
+                               actor_id=current_user.id, now=utcnow())
+    except FeedbackError:
+        db.session.rollback()
+        flash(_("That status change is not possible from here."), PROBLEM)
+        return _back(ticket)
+    db.session.commit()
+    flash(_("Status changed."), DONE)
+    return _back(ticket)
+
+
+@bp.post("/feedback/<number>/priority")
+def change_priority(number: str):
+    ticket = _ticket_or_404(number)
+    form = PriorityForm()
+    if not form.validate_on_submit():
+        abort(400)
+    feedback.set_priority(db.session, ticket, Priority(form.priority.data),
+                          actor_id=current_user.id, now=utcnow())
+    db.session.commit()
+    flash(_("Priority changed."), DONE)
+    return _back(ticket)
+
+
+@bp.post("/feedback/<number>/assign")
+def assign(number: str):
+    ticket = _ticket_or_404(number)
+    form = AssignForm()
+    staff_ids = {str(u.id): u.id for u in active_staff(db.session)}
+    form.assignee.choices = options([("", "")] + [(key, key) for key in staff_ids])
+    if not form.validate_on_submit():
+        abort(400)
+    feedback.assign(db.session, ticket, staff_ids.get(form.assignee.data),
+                    actor_id=current_user.id, now=utcnow())
+    db.session.commit()
+    flash(_("Assignment changed."), DONE)
+    return _back(ticket)

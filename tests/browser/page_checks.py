@@ -1,0 +1,59 @@
+"""Measurements made inside the page: target sizes and the focus indicator."""
+
+SMALL_TARGETS = """(minimum) => {
+  const small = [];
+  for (const el of document.querySelectorAll("a[href], button, input:not([type=hidden]), summary, select, textarea")) {
+    const style = getComputedStyle(el);
+    if (style.visibility === "hidden" || el.closest("[hidden], [inert]")) continue;
+    let box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) continue;                  // not rendered
+    if (box.right < 0 || box.bottom < 0 || box.left > innerWidth * 4) continue;  // parked off-screen (skip link)
+    if (el.closest(".visually-hidden")) continue;
+    // WCAG 2.5.8 "inline": a link inside a sentence is sized by the line of text it sits in.
+    if (el.tagName === "A" && style.display === "inline") {
+      const block = el.parentElement.closest("p, li, dd, td, figcaption, label, h1, h2, h3, h4");
+      if (block && block.textContent.trim() !== el.textContent.trim()) continue;
+    }
+    // A checkbox or radio button is operated through its label as well.
+    if ((el.type === "checkbox" || el.type === "radio") && el.labels && el.labels.length) {
+      const l = el.labels[0].getBoundingClientRect();
+      box = {width: Math.max(box.right, l.right) - Math.min(box.left, l.left),
+             height: Math.max(box.bottom, l.bottom) - Math.min(box.top, l.top)};
+    }
+    if (box.width < minimum - 0.5 || box.height < minimum - 0.5) {
+      const name = (el.getAttribute("aria-label") || el.textContent || el.value || el.name || "").trim().slice(0, 30);
+      small.push(`${el.tagName.toLowerCase()} "${name}" ${Math.round(box.width)}×${Math.round(box.height)}`);
+    }
+  }
+  return small;
+}"""
+
+# The focused element and its focus indicator: the best contrast (against the nearest
+# background) of an outline or box-shadow ring at least 2px wide; 0 when there is none.
+FOCUS_INDICATOR = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const parse = c => { const m = c.match(/[\\d.]+/g); return m ? m.map(Number) : [0, 0, 0, 0]; };
+  const lum = ([r, g, b]) => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+                               return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const background = node => {
+    for (let n = node.parentElement; n; n = n.parentElement) {
+      const c = parse(getComputedStyle(n).backgroundColor);
+      if (c.length < 4 || c[3] > 0) return c;
+    }
+    return [255, 255, 255];
+  };
+  const style = getComputedStyle(el);
+  const bg = background(el);
+  const rings = [];
+  if (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2)
+    rings.push(ratio(parse(style.outlineColor), bg));
+  for (const shadow of style.boxShadow === "none" ? [] : style.boxShadow.split(/,(?![^(]*\\))/)) {
+    const colour = shadow.match(/rgba?\\([^)]*\\)/);
+    if (colour && /(\\d+(\\.\\d+)?)px\\s*$/.test(shadow.replace(/rgba?\\([^)]*\\)/, "").trim()))
+      rings.push(ratio(parse(colour[0]), bg));
+  }
+  const name = (el.getAttribute("aria-label") || el.textContent || el.id || el.tagName).trim().slice(0, 30);
+  return {name, tag: el.tagName.toLowerCase(), best: rings.length ? Math.max(...rings) : 0};
+}"""

@@ -1,0 +1,274 @@
+"""Feedback from the visitor's side: the form, the ticket's whole life, its private link."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from app import create_app
+from yanpiao.accounts import Role
+from yanpiao.feedback import Ticket
+
+EN = {"Accept-Language": "en"}
+MESSAGE = "The result said “not found” but the invoice is real."
+
+
+@pytest.fixture
+def app(app):
+    app.config["WTF_CSRF_ENABLED"] = False
+    return app
+
+
+@pytest.fixture
+def reporter(app):
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
+def staff(app, make_user, login):
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return login(client, make_user(email="staff@example.com", role=Role.STAFF))
+
+
+def submission_key(client, url="/feedback") -> str:
+    html = client.get(url).get_data(as_text=True)
+    return re.search(r'name="submission" value="([^"]+)"', html).group(1)
+
+
+def send(client, key=None, **overrides):
+    data = {"category": "wrong_result", "message": MESSAGE,
+            "submission": key or submission_key(client)}
+    data.update(overrides)
+    return client.post("/feedback", data=data)
+
+
+def tickets(app) -> list[Ticket]:
+    with app.app_context():
+        from blueprints.ext import db
+
+        return list(db.session.scalars(select(Ticket).order_by(Ticket.id)))
+
+
+def number_on(html: str) -> str:
+    return re.search(r"FB-\d{4}-\d{6}", html).group(0)
+
+
+def test_the_form_offers_categories_consent_and_a_hidden_honeypot(reporter):
+    html = reporter.get("/feedback").get_data(as_text=True)
+    for value in ("wrong_result", "scanning", "accessibility", "suggestion", "other"):
+        assert f'name="category" value="{value}"' in html
+    assert "We use it only to reply to you about this report" in html
+    assert 'name="anonymous"' in html and 'name="consent"' in html
+    honeypot = re.search(r'<div class="hp-field" aria-hidden="true">.*?</div>', html, re.S).group(0)
+    assert 'name="website"' in honeypot and 'tabindex="-1"' in honeypot
+    assert re.search(r'<form[^>]*method="post" action="/feedback"', html)
+
+
+@pytest.mark.parametrize("query, shown", [
+    ("?receipt=abcd2345efgh6789ijkl", "ABCD2345EFGH6789IJKL"),
+    ("?invoice=24312000000136634917", "24312000000136634917"),
+    ("?receipt=%3Cscript%3E", ""),
+    ("", ""),
+])
+def test_the_invoice_reference_is_prefilled_from_the_link(reporter, query, shown):
+    html = reporter.get("/feedback" + query).get_data(as_text=True)
+    field = re.search(r'<input type="text" id="invoice_reference"[^>]*>', html, re.S).group(0)
+    assert f'value="{shown}"' in field
+
+
+def test_every_result_links_to_a_prefilled_report(app, reporter, make_invoice):
+    record = make_invoice()
+    fields = {"invoice_code": record["invoice_code"], "invoice_number": record["invoice_number"],
+              "issue_date": record["issue_date"], "check_code": record["check_code"][-6:]}
+    fragment = reporter.post("/verify", data=fields, headers={"HX-Request": "true"})
+    link = re.search(r'href="(/feedback\?receipt=[A-Z2-7]+)"', fragment.get_data(as_text=True))
+    assert link, "the htmx result has no report link"
+    page = reporter.get(reporter.post("/verify", data=fields).headers["Location"])
+    link = re.search(r'href="(/feedback\?receipt=([A-Z2-7]+))"', page.get_data(as_text=True))
+    html = reporter.get(link.group(1)).get_data(as_text=True)
+    assert f'value="{link.group(2)}"' in html
+
+
+@pytest.mark.parametrize("overrides, field, message", [
+    ({"category": ""}, "category", "Choose what your report is about."),
+    ({"category": "complaint"}, "category", "Choose what your report is about."),
+    ({"message": "  "}, "message", "Tell us what happened or what you suggest."),
+    ({"message": "x" * 5001}, "message", "Keep the message under 5000 characters, please."),
+    ({"contact": "call me"}, "contact", "Enter an email address like name@example.com"),
+    ({"contact": "me@example.com"}, "consent", "Tick the box to let us reply to this contact"),
+    ({"contact": "13800138000", "anonymous": "y"}, "contact", "You chose to send anonymously"),
+    ({"invoice_reference": "#12?"}, "invoice_reference", "letters and digits only"),
+])
+def test_invalid_reports_keep_what_was_typed(app, reporter, overrides, field, message):
+    response = send(reporter, **overrides)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert re.search(rf'<a href="#{field}">[^<]*{re.escape(message)}', html.replace("&#34;", '"'))
+    if field != "message":
+        assert "not found” but the invoice is real." in html  # the message stays
+    assert tickets(app) == []
+
+
+@pytest.mark.parametrize("contact", ["me@example.com", "+86 138-0013-8000"])
+def test_a_contact_with_consent_is_kept(app, reporter, contact):
+    assert send(reporter, contact=contact, consent="y").status_code == 303
+    assert tickets(app)[0].contact == contact
+
+
+def test_a_filled_honeypot_makes_no_ticket(app, reporter):
+    response = send(reporter, website="http://spam.example")
+    assert response.status_code == 422
+    assert "could not be accepted" in response.get_data(as_text=True)
+    assert tickets(app) == []
+
+
+def test_double_submit_makes_one_ticket(app, reporter):
+    key = submission_key(reporter)
+    first = send(reporter, key)
+    second = send(reporter, key)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(tickets(app)) == 1
+    # A new visit to the form is a new report.
+    assert send(reporter).headers["Location"] != first.headers["Location"]
+    assert len(tickets(app)) == 2
+
+
+def test_a_ticket_from_submit_to_rating(app, reporter, staff):
+    sent = send(reporter, contact="me@example.com", consent="y")
+    assert sent.status_code == 303
+    link = sent.headers["Location"]
+    page = reporter.get(link)
+    html = page.get_data(as_text=True)
+    number = number_on(html)
+    assert re.fullmatch(r"FB-\d{4}-000001", number)
+    assert "Your report has been received" in html and f"http://localhost{link}" in html
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert "Your report has been received" not in reporter.get(link).get_data(as_text=True)
+
+    # Staff ask a question; the reporter sees it and that it is their turn.
+    assert staff.post(f"/staff/feedback/{number}/reply", data={
+        "body": "Which invoice number?", "then": "waiting_for_reporter"}).status_code == 303
+    html = reporter.get(link).get_data(as_text=True)
+    assert "Which invoice number?" in html and "Reply from Yanpiao staff" in html
+    assert re.search(r'aria-current="step">.*?Waiting for the reporter', html, re.S)
+    assert "Rate our answer" not in html
+
+    # The reporter answers; the ticket is staff's again.
+    response = reporter.post(f"{link}/messages", data={"body": "It is 12345678."})
+    assert response.status_code == 303
+    html = reporter.get(link).get_data(as_text=True)
+    assert "It is 12345678." in html
+    assert re.search(r'aria-current="step">.*?In progress', html, re.S)
+
+    # Resolved: the reporter rates it, once.
+    assert staff.post(f"/staff/feedback/{number}/status",
+                      data={"status": "resolved"}).status_code == 303
+    html = reporter.get(link).get_data(as_text=True)
+    assert "Rate our answer" in html and 'name="rating" value="5"' in html
+    assert reporter.post(f"{link}/rating", data={"rating": "4"}).status_code == 303
+    html = reporter.get(link).get_data(as_text=True)
+    assert "You rated our answer: 4 – good." in html and "Rate our answer" not in html
+    assert reporter.post(f"{link}/rating", data={"rating": "1"}).status_code == 409
+    assert tickets(app)[0].rating == 4
+
+    staff_page = staff.get(f"/staff/feedback/{number}").get_data(as_text=True)
+    assert "4 – good" in staff_page and "Reporter rated the answer" in staff_page
+
+
+@pytest.mark.parametrize("rating", ["0", "6", "five", ""])
+def test_a_rating_outside_one_to_five_is_refused(app, reporter, staff, rating):
+    link = send(reporter).headers["Location"]
+    staff.post(f"/staff/feedback/{number_on(reporter.get(link).get_data(as_text=True))}/status",
+               data={"status": "resolved"})
+    response = reporter.post(f"{link}/rating", data={"rating": rating})
+    assert response.status_code == 422
+    assert "Choose a rating from 1 to 5." in response.get_data(as_text=True)
+    assert tickets(app)[0].rating is None
+
+
+def test_the_status_link_of_one_ticket_never_opens_another(app, reporter):
+    first = send(reporter, message="First report").headers["Location"]
+    second = send(app.test_client(), message="Second report").headers["Location"]
+    first_page = reporter.get(first).get_data(as_text=True)
+    second_page = reporter.get(second).get_data(as_text=True)
+    assert "First report" in first_page and "Second report" not in first_page
+    assert "Second report" in second_page and "First report" not in second_page
+    assert number_on(first_page) != number_on(second_page)
+
+    token = first.rsplit("/", 1)[1]
+    changed = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for url in (f"/feedback/status/{changed}", f"/feedback/status/{token[:20]}",
+                "/feedback/status/" + "A" * 43, "/feedback/status/1",
+                f"/feedback/status/{number_on(first_page)}"):
+        assert reporter.get(url).status_code == 404, url
+        assert reporter.post(url + "/messages", data={"body": "hi"}).status_code == 404
+    reporter.post(f"{first}/messages", data={"body": "Only for the first"})
+    assert "Only for the first" not in reporter.get(second).get_data(as_text=True)
+
+
+def test_a_failed_save_shows_an_error_and_keeps_the_input(app, reporter, monkeypatch):
+    def broken_commit(self):
+        raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    key = submission_key(reporter)
+    monkeypatch.setattr(Session, "commit", broken_commit)
+    response = send(reporter, key, contact="me@example.com", consent="y")
+    monkeypatch.undo()
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "could not be saved" in html and "not found” but the invoice is real." in html
+    assert 'value="me@example.com"' in html and f'value="{key}"' in html
+    assert tickets(app) == []
+    assert send(reporter, key).status_code == 303  # sending again works, once
+    assert len(tickets(app)) == 1
+
+
+def test_an_expired_form_comes_back_with_the_input(app, reporter):
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = send(reporter, message="Keep me please")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Your session expired" in html and "Keep me please" in html
+    assert tickets(app) == []
+
+
+def test_an_expired_follow_up_comes_back_with_the_text(app, reporter):
+    link = send(reporter).headers["Location"]
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = reporter.post(f"{link}/messages", data={"body": "My extra details"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Your session expired" in html and "My extra details" in html
+    with app.app_context():
+        from blueprints.ext import db
+
+        assert db.session.scalars(select(Ticket)).one().messages == []
+
+
+def test_sending_is_rate_limited(database_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "x",
+                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": True,
+                      "YANPIAO_FEEDBACK_RATE_LIMIT": "2 per minute"})
+    try:
+        client = app.test_client()
+        statuses = [send(client).status_code for _ in range(3)]
+        assert statuses == [303, 303, 429]
+        assert client.get("/feedback").status_code == 200  # reading the form is not limited
+    finally:
+        app.extensions["database"].engine.dispose()
+
+
+def test_anonymous_reports_are_not_linked_to_the_account(app, reporter, make_user, login):
+    login(reporter, make_user(email="visitor@example.com"))
+    send(reporter, anonymous="y")
+    send(reporter)
+    anonymous, named = tickets(app)
+    assert anonymous.user_id is None and anonymous.anonymous
+    assert named.user_id is not None

@@ -1,0 +1,94 @@
+"""Per-address, per-route limits on everything a stranger can repeat cheaply: verifying (form,
+scanner, photo, API), decoding uploads, signing in, feedback. A refused request gets a 429 page
+in the visitor's language (JSON under /api) with Retry-After."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from app import create_app
+
+LIMIT = "2 per minute"
+
+
+@pytest.fixture
+def limited_app(database_url):
+    app = create_app({
+        "TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "x",
+        "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": True,
+        "YANPIAO_VERIFY_RATE_LIMIT": LIMIT, "YANPIAO_API_RATE_LIMIT": LIMIT,
+        "YANPIAO_LOGIN_RATE_LIMIT": LIMIT, "YANPIAO_FEEDBACK_RATE_LIMIT": LIMIT,
+    })
+    yield app
+    app.extensions["database"].engine.dispose()
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (40, 40), 255).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+# Each entry sends one request of a limited kind; what it sends need not be valid.
+SENDERS = {
+    "verify form": lambda c, h: c.post("/verify", data={"invoice_number": "1"}, headers=h),
+    "scanner": lambda c, h: c.post("/verify/scan", data={"qr": "x"}, headers=h),
+    "photo": lambda c, h: c.post("/verify/photo", data={"photo": (io.BytesIO(_png()), "a.png")},
+                                 content_type="multipart/form-data", headers=h),
+    "sign in": lambda c, h: c.post("/login", data={"login": "a@b.cn", "password": "x"}, headers=h),
+    "register": lambda c, h: c.post("/register", data={"login": "a@b.cn"}, headers=h),
+    "password reset": lambda c, h: c.post("/password/forgot", data={"email": "a@b.cn"},
+                                          headers=h),
+    "feedback": lambda c, h: c.post("/feedback", data={"message": "x"}, headers=h),
+    "api verify": lambda c, h: c.post("/api/v1/verify", json={"qr": "x"}, headers=h),
+    "api decode": lambda c, h: c.post("/api/v1/decode", data={"file": (io.BytesIO(_png()), "a.png")},
+                                      content_type="multipart/form-data", headers=h),
+}
+
+
+@pytest.mark.parametrize("kind", SENDERS)
+def test_the_third_request_in_a_minute_is_refused_with_retry_after(limited_app, kind):
+    client = limited_app.test_client()
+    send = SENDERS[kind]
+    english = {"Accept-Language": "en"}
+    assert [send(client, english).status_code != 429 for _ in range(2)] == [True, True]
+    refused = send(client, english)
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    if kind.startswith("api"):
+        assert refused.json["outcome"] == "rate_limited"
+    else:
+        assert "Too many requests" in refused.get_data(as_text=True)
+
+
+def test_the_429_page_speaks_the_visitors_language(limited_app):
+    client = limited_app.test_client()
+    chinese = {"Accept-Language": "zh-CN"}
+    for _ in range(3):
+        refused = SENDERS["verify form"](client, chinese)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 429
+    assert "请求过于频繁" in page and 'lang="zh-Hans"' in page
+
+
+def test_limits_count_per_client_address(limited_app):
+    first = limited_app.test_client()
+    first.environ_base["REMOTE_ADDR"] = "198.51.100.1"
+    second = limited_app.test_client()
+    second.environ_base["REMOTE_ADDR"] = "198.51.100.2"
+    for _ in range(3):
+        last = SENDERS["verify form"](first, {})
+    assert last.status_code == 429
+    assert SENDERS["verify form"](second, {}).status_code != 429
+
+
+def test_limits_count_per_route(limited_app):
+    client = limited_app.test_client()
+    for _ in range(3):
+        SENDERS["verify form"](client, {})
+    assert SENDERS["sign in"](client, {}).status_code != 429
+    assert client.get("/verify").status_code == 200  # reading the page is never limited

@@ -1,0 +1,130 @@
+"""The message catalogs: current with the code, complete in every language, placeholders intact.
+
+When one of these fails, run `make translations` (extract → update → fill English → compile) and
+translate what it lists.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from blueprints.settings import LANGUAGES
+from i18n_catalogs import (TEMPLATE, catalog_path, extract_template, key, listing,
+                           locales_on_disk, messages, placeholders, read_catalog, short)
+
+
+@pytest.fixture(scope="module")
+def template():
+    return messages(read_catalog(TEMPLATE))
+
+
+def test_every_language_has_a_catalog_and_every_catalog_a_language():
+    assert locales_on_disk() == sorted(LANGUAGES)
+
+
+def test_the_committed_template_catalog_is_current(tmp_path, template):
+    fresh = messages(extract_template(tmp_path))
+    new = sorted(set(fresh) - set(template), key=lambda k: k[1])
+    gone = sorted(set(template) - set(fresh), key=lambda k: k[1])
+    changed = sorted(
+        (k for k in set(fresh) & set(template)
+         if fresh[k].id != template[k].id),  # e.g. a new plural form
+        key=lambda k: k[1],
+    )
+    problems = []
+    if new:
+        problems.append(f"{len(new)} in the code but not in messages.pot:\n"
+                        + listing([short(k[1]) for k in new]))
+    if gone:
+        problems.append(f"{len(gone)} in messages.pot but no longer in the code:\n"
+                        + listing([short(k[1]) for k in gone]))
+    if changed:
+        problems.append(f"{len(changed)} with a changed plural:\n"
+                        + listing([short(k[1]) for k in changed]))
+    if problems:
+        pytest.fail("translations/messages.pot is stale; run `make translations`.\n"
+                    + "\n".join(problems), pytrace=False)
+
+
+@pytest.mark.parametrize("locale", sorted(LANGUAGES))
+def test_catalog_is_complete(locale, template):
+    catalog = messages(read_catalog(catalog_path(locale), locale=locale))
+    missing = [short(k[1]) for k in template if k not in catalog]
+    untranslated, fuzzy = [], []
+    for k, message in catalog.items():
+        if k not in template:
+            continue
+        strings = message.string if isinstance(message.string, (tuple, list)) else [message.string]
+        if not all(s.strip() for s in strings):
+            untranslated.append(short(k[1]))
+        if message.fuzzy:
+            fuzzy.append(short(k[1]))
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} missing from the catalog (run `make translations`):\n"
+                        + listing(sorted(missing)))
+    if untranslated:
+        problems.append(f"{len(untranslated)} untranslated:\n" + listing(sorted(untranslated)))
+    if fuzzy:
+        problems.append(f"{len(fuzzy)} fuzzy (check, then drop the flag):\n"
+                        + listing(sorted(fuzzy)))
+    if problems:
+        pytest.fail(f"{locale} catalog is incomplete.\n" + "\n".join(problems), pytrace=False)
+
+
+def placeholder_problems(message, num_plurals: int) -> list[str]:
+    if isinstance(message.id, (tuple, list)):
+        expected = placeholders(message.id[0]) | placeholders(message.id[1])
+        forms = list(message.string)
+    else:
+        expected = placeholders(message.id)
+        forms = [message.string]
+    problems = []
+    for index, form in enumerate(forms):
+        if not form:
+            continue  # untranslated: the completeness test reports it
+        found = placeholders(form)
+        # With several plural forms, a form may say the number in words ("once", "مرة واحدة").
+        may_omit = {p for p in expected if p[0] == "num"} if len(forms) > 1 else set()
+        unknown = set(found) - set(expected)
+        lost = set(expected) - set(found) - may_omit
+        if unknown or lost:
+            where = f"[{index}]" if len(forms) > 1 or num_plurals > 1 else ""
+            parts = []
+            if unknown:
+                parts.append("unknown " + ", ".join(_show(p) for p in sorted(unknown, key=str)))
+            if lost:
+                parts.append("missing " + ", ".join(_show(p) for p in sorted(lost, key=str)))
+            detail = "; ".join(parts)
+            problems.append(f"{short(key(message)[1], 50)}{where}: {detail}")
+    return problems
+
+
+def _show(placeholder: tuple[str | None, str]) -> str:
+    name, kind = placeholder
+    return f"%({name}){kind}" if name is not None else f"%{kind}"
+
+
+@pytest.mark.parametrize("locale", sorted(LANGUAGES))
+def test_placeholders_match_between_msgid_and_msgstr(locale):
+    catalog = read_catalog(catalog_path(locale), locale=locale)
+    problems = [p for m in catalog if m.id for p in placeholder_problems(m, catalog.num_plurals)]
+    if problems:
+        pytest.fail(f"{locale}: {len(problems)} translations whose placeholders differ from the "
+                    f"msgid:\n" + listing(problems), pytrace=False)
+
+
+def test_placeholder_check_catches_a_lost_or_renamed_placeholder():
+    from babel.messages.catalog import Message
+
+    good = Message("Ticket %(number)s of %(total)d", "第 %(number)s 张，共 %(total)d 张")
+    lost = Message("Ticket %(number)s of %(total)d", "第 %(number)s 张")
+    renamed = Message("Ticket %(number)s", "第 %(num)s 张")
+    retyped = Message("Ticket %(number)s", "第 %(number)d 张")
+    plural = Message(("%(num)d time", "%(num)d times"), ("مرة واحدة", "%(num)d مرات"))
+    assert placeholder_problems(good, 1) == []
+    assert placeholder_problems(plural, 2) == []
+    assert "missing %(total)d" in placeholder_problems(lost, 1)[0]
+    assert "unknown %(num)s" in placeholder_problems(renamed, 1)[0]
+    assert "missing %(number)s" in placeholder_problems(retyped, 1)[0]
+    assert placeholders("100%% sure") == {}

@@ -1,0 +1,202 @@
+"""Feedback tickets: numbering, private links, the status rules, overdue tickets, reports."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from feedback_fixtures import NOW, SECRET, hours, known_report, submit
+from yanpiao import audit, feedback
+from yanpiao.accounts import Role, create_user
+from yanpiao.audit import Subject
+from yanpiao.feedback import Category, FeedbackError, Priority, QueueFilter, TicketStatus
+
+
+@pytest.fixture
+def staff_id(session):
+    user = create_user(session, "correct horse battery", email="staff@example.com",
+                       role=Role.STAFF)
+    session.commit()
+    return user.id
+
+
+def test_ticket_numbers_count_up_per_year_of_the_china_calendar(session):
+    first, _ = submit(session, when=datetime(2026, 3, 1, tzinfo=UTC))
+    second, _ = submit(session, when=datetime(2026, 3, 2, tzinfo=UTC))
+    # 16:30 UTC on New Year's Eve is already 1 January in Beijing.
+    new_year, _ = submit(session, when=datetime(2026, 12, 31, 16, 30, tzinfo=UTC))
+    assert [first.number, second.number, new_year.number] == [
+        "FB-2026-000001", "FB-2026-000002", "FB-2027-000001"]
+
+
+def test_the_same_submission_key_makes_one_ticket(session):
+    key = feedback.new_submission_key()
+    first, token = submit(session, key=key, message="first click")
+    again, _created = feedback.submit_ticket(
+        session, feedback.Submission(category=Category.OTHER, message="second click"),
+        submission_key=key, status_token=feedback.status_token_for(SECRET, key), now=NOW)
+    assert again.id == first.id and not _created
+    assert session.query(feedback.Ticket).count() == 1
+    assert feedback.find_by_token(session, token).message == "first click"
+
+
+def test_status_tokens_are_private_and_only_their_hash_is_stored(session):
+    ticket, token = submit(session)
+    other, other_token = submit(session)
+    assert len(token) == 43 and token != other_token
+    assert token not in (ticket.token_hash, ticket.submission_key)
+    assert feedback.status_token_for(SECRET, ticket.submission_key) == token
+    assert feedback.status_token_for("another secret", ticket.submission_key) != token
+    assert feedback.find_by_token(session, token).id == ticket.id
+    assert feedback.find_by_token(session, other_token).id == other.id
+    for wrong in ("", token[:-1], token[:-1] + ("A" if token[-1] != "A" else "B"), "x" * 43,
+                  "../" + token, token + "="):
+        assert feedback.find_by_token(session, wrong) is None
+
+
+def test_sending_anonymously_keeps_no_contact_and_no_account(session, staff_id):
+    ticket, _ = submit(session, contact="me@example.com", user_id=staff_id, anonymous=True)
+    assert (ticket.contact, ticket.user_id, ticket.anonymous) == ("", None, True)
+    named, _ = submit(session, contact="me@example.com", user_id=staff_id)
+    assert (named.contact, named.user_id) == ("me@example.com", staff_id)
+
+
+def test_status_moves_forward_and_never_back_to_new(session, staff_id):
+    ticket, _ = submit(session)
+    for status in (TicketStatus.IN_PROGRESS, TicketStatus.WAITING, TicketStatus.RESOLVED,
+                   TicketStatus.CLOSED, TicketStatus.IN_PROGRESS):
+        feedback.change_status(session, ticket, status, actor_id=staff_id, now=NOW)
+        assert ticket.status_enum is status
+    with pytest.raises(FeedbackError):
+        feedback.change_status(session, ticket, TicketStatus.NEW, actor_id=staff_id, now=NOW)
+    assert ticket.resolved_at is None and ticket.closed_at is None  # reopened
+
+
+def test_a_reporter_follow_up_reopens_and_makes_it_staffs_turn(session, staff_id):
+    ticket, _ = submit(session)
+    feedback.reply(session, ticket, "Please send a photo.", actor_id=staff_id, now=NOW)
+    assert ticket.status_enum is TicketStatus.WAITING and ticket.awaiting_reply_since is None
+    feedback.add_follow_up(session, ticket, "Here it is.", now=NOW + hours(1))
+    assert ticket.status_enum is TicketStatus.IN_PROGRESS
+    assert ticket.awaiting_reply_since == NOW + hours(1)
+    feedback.change_status(session, ticket, TicketStatus.CLOSED, actor_id=staff_id, now=NOW)
+    with pytest.raises(FeedbackError):
+        feedback.add_follow_up(session, ticket, "Too late", now=NOW)
+
+
+def test_rating_only_once_and_only_when_resolved(session, staff_id):
+    ticket, _ = submit(session)
+    with pytest.raises(FeedbackError, match="not_resolved"):
+        feedback.rate(session, ticket, 4, now=NOW)
+    feedback.change_status(session, ticket, TicketStatus.RESOLVED, actor_id=staff_id, now=NOW)
+    for wrong in (0, 6):
+        with pytest.raises(FeedbackError, match="rating_range"):
+            feedback.rate(session, ticket, wrong, now=NOW)
+    feedback.rate(session, ticket, 4, now=NOW)
+    with pytest.raises(FeedbackError, match="already_rated"):
+        feedback.rate(session, ticket, 5, now=NOW)
+    assert ticket.rating == 4
+
+
+def test_every_change_is_in_the_audit_trail(session, staff_id):
+    ticket, _ = submit(session)
+    feedback.assign(session, ticket, staff_id, actor_id=staff_id, now=NOW)
+    feedback.set_priority(session, ticket, Priority.URGENT, actor_id=staff_id, now=NOW)
+    feedback.reply(session, ticket, "Fixed", actor_id=staff_id, then=TicketStatus.RESOLVED,
+                   now=NOW)
+    feedback.rate(session, ticket, 5, now=NOW)
+    session.flush()
+    trail = [(e.actor, e.action, e.old_value, e.new_value)
+             for e in audit.trail(session, Subject.TICKET, ticket.id)]
+    assert trail == [
+        ("reporter", "created", "", "new"),
+        ("staff", "assigned", "", str(staff_id)),
+        ("staff", "priority", "normal", "urgent"),
+        ("staff", "reply", "", ""),
+        ("staff", "status", "new", "resolved"),
+        ("reporter", "rating", "", "5"),
+    ]
+
+
+# --- overdue, with a frozen clock -----------------------------------------------------------
+
+@pytest.mark.parametrize("priority, waited, overdue", [
+    (Priority.NORMAL, timedelta(days=7), False),
+    (Priority.NORMAL, timedelta(days=7, seconds=1), True),
+    (Priority.URGENT, timedelta(hours=24), False),
+    (Priority.URGENT, timedelta(hours=24, seconds=1), True),
+])
+def test_overdue_after_the_response_time_standard(session, staff_id, priority, waited, overdue):
+    ticket, _ = submit(session, when=NOW)
+    feedback.set_priority(session, ticket, priority, actor_id=staff_id, now=NOW)
+    session.commit()
+    later = NOW + waited
+    assert ticket.is_overdue(later) is overdue
+    found, total = feedback.queue(session, QueueFilter(overdue=True), now=later)
+    assert (total == 1) is overdue
+    assert feedback.queue_summary(session, now=later).overdue == int(overdue)
+
+
+def test_a_reply_stops_the_clock_and_a_follow_up_restarts_it(session, staff_id):
+    ticket, _ = submit(session, when=NOW)
+    feedback.reply(session, ticket, "Which invoice?", actor_id=staff_id, now=NOW + hours(1))
+    assert not ticket.is_overdue(NOW + timedelta(days=30))  # waiting for the reporter
+    feedback.add_follow_up(session, ticket, "This one.", now=NOW + timedelta(days=10))
+    assert not ticket.is_overdue(NOW + timedelta(days=16))
+    assert ticket.is_overdue(NOW + timedelta(days=17, seconds=1))
+    feedback.change_status(session, ticket, TicketStatus.RESOLVED, actor_id=staff_id,
+                           now=NOW + timedelta(days=18))
+    assert not ticket.is_overdue(NOW + timedelta(days=60))
+
+
+def test_queue_filters_and_order(session, staff_id):
+    old, _ = submit(session, when=NOW - timedelta(days=3), category=Category.SCANNING)
+    urgent, _ = submit(session, when=NOW - timedelta(days=2), category=Category.WRONG_RESULT)
+    feedback.set_priority(session, urgent, Priority.URGENT, actor_id=staff_id, now=NOW)
+    recent, _ = submit(session, when=NOW, category=Category.SCANNING)
+    feedback.assign(session, recent, staff_id, actor_id=staff_id, now=NOW)
+    closed, _ = submit(session, when=NOW - timedelta(days=5))
+    feedback.change_status(session, closed, TicketStatus.CLOSED, actor_id=staff_id, now=NOW)
+    session.commit()
+
+    def numbers(**filters):
+        tickets, total = feedback.queue(session, QueueFilter(**filters), now=NOW)
+        assert total == len(tickets)
+        return [t.number for t in tickets]
+
+    assert numbers() == [urgent.number, old.number, recent.number]  # urgent, then longest waiting
+    assert numbers(status=None) == [urgent.number, old.number, recent.number, closed.number]
+    assert numbers(status=TicketStatus.CLOSED) == [closed.number]
+    assert numbers(category=Category.SCANNING) == [old.number, recent.number]
+    assert numbers(priority=Priority.URGENT) == [urgent.number]
+    assert numbers(assignee_id=staff_id) == [recent.number]
+    assert numbers(unassigned=True) == [urgent.number, old.number]
+    assert numbers(overdue=True) == [urgent.number]  # an urgent ticket waiting for 2 days
+
+
+# --- the report against a fixture worked out by hand ---------------------------------------
+
+def test_weekly_report_numbers(session, staff_id):
+    known_report(session, staff_id)
+    report = feedback.weekly_report(session, weeks=2, now=NOW)
+    first, second = report.weeks
+    assert (first.start, second.start) == (date(2026, 11, 9), date(2026, 11, 16))
+    assert {c: n for c, n in first.by_category.items() if n} == {
+        Category.WRONG_RESULT: 1, Category.SCANNING: 1}
+    assert {c: n for c, n in second.by_category.items() if n} == {
+        Category.WRONG_RESULT: 1, Category.ACCESSIBILITY: 1}
+    assert {s: n for s, n in first.by_status.items() if n} == {TicketStatus.RESOLVED: 2}
+    assert {s: n for s, n in second.by_status.items() if n} == {
+        TicketStatus.NEW: 1, TicketStatus.WAITING: 1}
+    assert (first.median_first_reply_hours, first.median_resolution_hours) == (7, 36)
+    assert (second.median_first_reply_hours, second.median_resolution_hours) == (2, None)
+    assert report.total == 4  # the suggestion from before the period is not counted
+    assert report.median_first_reply_hours == 4  # median of 4, 10 and 2 hours
+    assert report.median_resolution_hours == 36
+    assert report.ratings == {1: 0, 2: 0, 3: 1, 4: 0, 5: 1}
+    assert report.average_rating == 4
+
+
+def test_an_empty_report_has_every_week_and_no_medians(session):
+    report = feedback.weekly_report(session, weeks=4, now=NOW)
+    assert [w.total for w in report.weeks] == [0, 0, 0, 0]
+    assert report.median_first_reply_hours is None and report.average_rating is None

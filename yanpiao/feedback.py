@@ -1,0 +1,573 @@
+"""Feedback tickets: what visitors report, how staff work on it, and the reports about it.
+
+A ticket is numbered ``FB-<year>-<sequence>`` for people to quote, and reachable by its
+reporter through a private status link. The link's token is derived from the form's one-time
+submission key, so a form sent twice finds the same ticket and the same link; only a hash of
+the token is stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+import hmac
+import re
+import secrets
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from . import audit
+from .audit import Actor, Subject
+from .db import Base, UTCDateTime, utcnow
+
+CHINA = ZoneInfo("Asia/Shanghai")
+MESSAGE_MAX = 5000
+RATINGS = range(1, 6)
+
+
+class Category(enum.StrEnum):
+    WRONG_RESULT = "wrong_result"
+    SCANNING = "scanning"
+    ACCESSIBILITY = "accessibility"
+    SUGGESTION = "suggestion"
+    OTHER = "other"
+
+
+class TicketStatus(enum.StrEnum):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    WAITING = "waiting_for_reporter"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Priority(enum.StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+
+
+# The response-time standard: how long a reporter may wait for staff to answer.
+RESPONSE_TIME = {Priority.URGENT: timedelta(hours=24), Priority.NORMAL: timedelta(days=7)}
+
+# The way forward is new → in progress → waiting for reporter → resolved → closed; staff may
+# skip steps, and reopen a resolved or closed ticket, but nothing goes back to "new".
+TRANSITIONS = {
+    TicketStatus.NEW: {TicketStatus.IN_PROGRESS, TicketStatus.WAITING, TicketStatus.RESOLVED,
+                       TicketStatus.CLOSED},
+    TicketStatus.IN_PROGRESS: {TicketStatus.WAITING, TicketStatus.RESOLVED, TicketStatus.CLOSED},
+    TicketStatus.WAITING: {TicketStatus.IN_PROGRESS, TicketStatus.RESOLVED, TicketStatus.CLOSED},
+    TicketStatus.RESOLVED: {TicketStatus.IN_PROGRESS, TicketStatus.WAITING, TicketStatus.CLOSED},
+    TicketStatus.CLOSED: {TicketStatus.IN_PROGRESS},
+}
+FINISHED = {TicketStatus.RESOLVED, TicketStatus.CLOSED}
+
+
+class FeedbackError(Exception):
+    """A change the ticket's rules do not allow; ``code`` says which rule."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+# --- models --------------------------------------------------------------------------------
+
+
+class Ticket(Base):
+    __tablename__ = "feedback_tickets"
+    __table_args__ = (
+        UniqueConstraint("year", "sequence"),
+        Index("ix_feedback_tickets_status", "status"),
+        Index("ix_feedback_tickets_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    sequence: Mapped[int] = mapped_column(Integer)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    submission_key: Mapped[str] = mapped_column(String(64), unique=True)
+
+    category: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+    # Only with the reporter's consent, and never on an anonymous ticket.
+    contact: Mapped[str] = mapped_column(String(254), default="")
+    invoice_reference: Mapped[str] = mapped_column(String(40), default="")
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    # The reporter's language, so staff know which one to answer in.
+    locale: Mapped[str] = mapped_column(String(16), default="")
+
+    status: Mapped[str] = mapped_column(String(24), default=TicketStatus.NEW.value)
+    priority: Mapped[str] = mapped_column(String(16), default=Priority.NORMAL.value)
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Since when the reporter has been waiting for an answer; None once staff answered.
+    awaiting_reply_since: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    rating: Mapped[int | None] = mapped_column(Integer, default=None)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    messages: Mapped[list[TicketMessage]] = relationship(
+        back_populates="ticket", order_by="TicketMessage.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def status_enum(self) -> TicketStatus:
+        return TicketStatus(self.status)
+
+    @property
+    def category_enum(self) -> Category:
+        return Category(self.category)
+
+    @property
+    def priority_enum(self) -> Priority:
+        return Priority(self.priority)
+
+    @property
+    def reply_due_at(self) -> datetime | None:
+        if self.awaiting_reply_since is None or self.status_enum in FINISHED:
+            return None
+        return self.awaiting_reply_since + RESPONSE_TIME[self.priority_enum]
+
+    def is_overdue(self, now: datetime) -> bool:
+        due = self.reply_due_at
+        return due is not None and now > due
+
+    @property
+    def can_be_rated(self) -> bool:
+        return self.status_enum in FINISHED and self.resolved_at is not None and not self.rating
+
+
+class TicketMessage(Base):
+    """The conversation: the reporter's follow-ups and staff replies, both seen by both."""
+
+    __tablename__ = "feedback_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_tickets.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    author: Mapped[str] = mapped_column(String(16))  # audit.Actor: reporter or staff
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    body: Mapped[str] = mapped_column(Text)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="messages")
+
+    @property
+    def from_staff(self) -> bool:
+        return self.author == Actor.STAFF
+
+
+# --- tokens --------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+
+
+def new_submission_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def is_submission_key(text: str) -> bool:
+    return bool(_SUBMISSION_KEY.match(text or ""))
+
+
+def status_token_for(secret: str | bytes, submission_key: str) -> str:
+    """The private status token of the ticket a form submission creates (43 characters)."""
+    key = secret.encode() if isinstance(secret, str) else secret
+    digest = hmac.new(key, b"feedback-status:" + submission_key.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def find_by_token(session: Session, token: str) -> Ticket | None:
+    if not _TOKEN.match(token or ""):
+        return None
+    return session.scalar(select(Ticket).where(Ticket.token_hash == hash_token(token)))
+
+
+def find_by_number(session: Session, number: str) -> Ticket | None:
+    return session.scalar(select(Ticket).where(Ticket.number == number.strip().upper()))
+
+
+def format_number(year: int, sequence: int) -> str:
+    return f"FB-{year}-{sequence:06d}"
+
+
+# --- the reporter's side -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submission:
+    category: Category
+    message: str
+    contact: str = ""
+    invoice_reference: str = ""
+    anonymous: bool = False
+    user_id: int | None = None
+    locale: str = ""
+
+
+def submit_ticket(
+    session: Session,
+    submission: Submission,
+    *,
+    submission_key: str,
+    status_token: str,
+    now: datetime | None = None,
+    tz: ZoneInfo = CHINA,
+) -> tuple[Ticket, bool]:
+    """Store a new ticket, or find the one this submission key already made.
+
+    Returns the ticket and whether it is new. Call it at the start of a transaction (it rolls
+    back when another request wins a race); the caller commits.
+    """
+    now = now or utcnow()
+    year = now.astimezone(tz).year
+    anonymous = submission.anonymous
+    for _attempt in range(10):
+        existing = session.scalar(select(Ticket).where(Ticket.submission_key == submission_key))
+        if existing is not None:
+            return existing, False
+        last = session.scalar(select(func.max(Ticket.sequence)).where(Ticket.year == year))
+        sequence = (last or 0) + 1
+        ticket = Ticket(
+            number=format_number(year, sequence),
+            year=year,
+            sequence=sequence,
+            token_hash=hash_token(status_token),
+            submission_key=submission_key,
+            category=submission.category.value,
+            message=submission.message.strip()[:MESSAGE_MAX],
+            # Sending anonymously keeps nothing that could identify the reporter.
+            contact="" if anonymous else submission.contact.strip(),
+            user_id=None if anonymous else submission.user_id,
+            anonymous=anonymous,
+            invoice_reference=submission.invoice_reference.strip(),
+            locale=submission.locale,
+            created_at=now,
+            updated_at=now,
+            awaiting_reply_since=now,
+        )
+        session.add(ticket)
+        try:
+            session.flush()
+        except IntegrityError:
+            # Another request took this number, or sent the same form at the same moment.
+            # (No savepoint: SQLite's driver would commit the ticket when releasing it.)
+            session.rollback()
+            continue
+        audit.record(session, Subject.TICKET, ticket.id, "created", actor=Actor.REPORTER,
+                     new=ticket.status, now=now)
+        return ticket, True
+    raise RuntimeError("could not allocate a ticket number")
+
+
+def add_follow_up(session: Session, ticket: Ticket, body: str, *,
+                  now: datetime | None = None) -> TicketMessage:
+    """The reporter adds to their ticket; it is staff's turn again."""
+    now = now or utcnow()
+    if ticket.status_enum is TicketStatus.CLOSED:
+        raise FeedbackError("closed")
+    message = TicketMessage(ticket=ticket, created_at=now, author=Actor.REPORTER.value,
+                            body=body.strip()[:MESSAGE_MAX])
+    session.add(message)
+    audit.record(session, Subject.TICKET, ticket.id, "follow_up", actor=Actor.REPORTER, now=now)
+    if ticket.status_enum in (TicketStatus.WAITING, TicketStatus.RESOLVED):
+        _set_status(session, ticket, TicketStatus.IN_PROGRESS, Actor.REPORTER, None, now)
+    if ticket.awaiting_reply_since is None:
+        ticket.awaiting_reply_since = now
+    ticket.updated_at = now
+    return message
+
+
+def rate(session: Session, ticket: Ticket, rating: int, *, now: datetime | None = None) -> None:
+    """The reporter's satisfaction with the resolution, 1 (poor) to 5 (very good), once."""
+    now = now or utcnow()
+    if rating not in RATINGS:
+        raise FeedbackError("rating_range")
+    if ticket.rating:
+        raise FeedbackError("already_rated")
+    if not ticket.can_be_rated:
+        raise FeedbackError("not_resolved")
+    ticket.rating = rating
+    ticket.rated_at = now
+    ticket.updated_at = now
+    audit.record(session, Subject.TICKET, ticket.id, "rating", actor=Actor.REPORTER,
+                 new=rating, now=now)
+
+
+# --- the staff side ------------------------------------------------------------------------
+
+
+def _set_status(session, ticket, new: TicketStatus, actor: Actor, actor_id, now) -> None:
+    old = ticket.status_enum
+    if new is old:
+        return
+    if new not in TRANSITIONS[old]:
+        raise FeedbackError("transition")
+    ticket.status = new.value
+    if new is TicketStatus.RESOLVED:
+        ticket.resolved_at = now
+    elif new is TicketStatus.CLOSED:
+        ticket.closed_at = now
+    else:  # reopened or still being worked on
+        ticket.resolved_at = None
+        ticket.closed_at = None
+    if new in FINISHED or new is TicketStatus.WAITING:
+        ticket.awaiting_reply_since = None
+    elif old in FINISHED and ticket.awaiting_reply_since is None:
+        ticket.awaiting_reply_since = now
+    ticket.updated_at = now
+    audit.record(session, Subject.TICKET, ticket.id, "status", actor=actor, actor_id=actor_id,
+                 old=old.value, new=new.value, now=now)
+
+
+def change_status(session: Session, ticket: Ticket, new: TicketStatus, *, actor_id: int,
+                  now: datetime | None = None) -> None:
+    _set_status(session, ticket, new, Actor.STAFF, actor_id, now or utcnow())
+
+
+def set_priority(session: Session, ticket: Ticket, priority: Priority, *, actor_id: int,
+                 now: datetime | None = None) -> None:
+    now = now or utcnow()
+    if ticket.priority == priority.value:
+        return
+    audit.record(session, Subject.TICKET, ticket.id, "priority", actor=Actor.STAFF,
+                 actor_id=actor_id, old=ticket.priority, new=priority.value, now=now)
+    ticket.priority = priority.value
+    ticket.updated_at = now
+
+
+def assign(session: Session, ticket: Ticket, staff_id: int | None, *, actor_id: int,
+           now: datetime | None = None) -> None:
+    """Give the ticket to a staff member (the caller checks they are active staff)."""
+    now = now or utcnow()
+    if ticket.assigned_to_id == staff_id:
+        return
+    audit.record(session, Subject.TICKET, ticket.id, "assigned", actor=Actor.STAFF,
+                 actor_id=actor_id, old=ticket.assigned_to_id or "", new=staff_id or "", now=now)
+    ticket.assigned_to_id = staff_id
+    ticket.updated_at = now
+
+
+def reply(session: Session, ticket: Ticket, body: str, *, actor_id: int,
+          then: TicketStatus = TicketStatus.WAITING, now: datetime | None = None) -> TicketMessage:
+    """A staff answer the reporter sees on the status page, and the ticket's status after it."""
+    now = now or utcnow()
+    if then not in (TicketStatus.IN_PROGRESS, TicketStatus.WAITING, TicketStatus.RESOLVED):
+        raise FeedbackError("transition")
+    if then is not ticket.status_enum and then not in TRANSITIONS[ticket.status_enum]:
+        raise FeedbackError("transition")
+    message = TicketMessage(ticket=ticket, created_at=now, author=Actor.STAFF.value,
+                            staff_id=actor_id, body=body.strip()[:MESSAGE_MAX])
+    session.add(message)
+    audit.record(session, Subject.TICKET, ticket.id, "reply", actor=Actor.STAFF,
+                 actor_id=actor_id, now=now)
+    if ticket.first_reply_at is None:
+        ticket.first_reply_at = now
+    _set_status(session, ticket, then, Actor.STAFF, actor_id, now)
+    ticket.awaiting_reply_since = None
+    ticket.updated_at = now
+    return message
+
+
+# --- the queue -----------------------------------------------------------------------------
+
+
+def overdue_clause(now: datetime):
+    """SQL for "the reporter has waited longer than the response-time standard"."""
+    return and_(
+        Ticket.awaiting_reply_since.is_not(None),
+        Ticket.status.not_in([s.value for s in FINISHED]),
+        or_(*(
+            and_(Ticket.priority == priority.value, Ticket.awaiting_reply_since < now - limit)
+            for priority, limit in RESPONSE_TIME.items()
+        )),
+    )
+
+
+OPEN = "open"  # the queue's default: everything not yet closed
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: TicketStatus | str | None = OPEN  # a status, OPEN, or None for every ticket
+    category: Category | None = None
+    priority: Priority | None = None
+    overdue: bool = False
+    assignee_id: int | None = None
+    unassigned: bool = False
+
+
+def queue(session: Session, filters: QueueFilter, *, now: datetime | None = None,
+          limit: int = 50, offset: int = 0) -> tuple[list[Ticket], int]:
+    """Tickets matching the filters, urgent first, then the longest waiting; and their count."""
+    now = now or utcnow()
+    conditions = []
+    if filters.status == OPEN:
+        conditions.append(Ticket.status != TicketStatus.CLOSED.value)
+    elif isinstance(filters.status, TicketStatus):
+        conditions.append(Ticket.status == filters.status.value)
+    if filters.category:
+        conditions.append(Ticket.category == filters.category.value)
+    if filters.priority:
+        conditions.append(Ticket.priority == filters.priority.value)
+    if filters.overdue:
+        conditions.append(overdue_clause(now))
+    if filters.assignee_id is not None:
+        conditions.append(Ticket.assigned_to_id == filters.assignee_id)
+    elif filters.unassigned:
+        conditions.append(Ticket.assigned_to_id.is_(None))
+    total = session.scalar(select(func.count(Ticket.id)).where(*conditions)) or 0
+    tickets = session.scalars(
+        select(Ticket).where(*conditions).order_by(
+            (Ticket.priority == Priority.URGENT.value).desc(),
+            Ticket.awaiting_reply_since.is_(None),
+            Ticket.awaiting_reply_since,
+            Ticket.created_at.desc(),
+        ).limit(limit).offset(offset)
+    )
+    return list(tickets), total
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    new: int
+    open: int
+    overdue: int
+
+
+def queue_summary(session: Session, *, now: datetime | None = None) -> QueueSummary:
+    now = now or utcnow()
+
+    def count(*where):
+        return session.scalar(select(func.count(Ticket.id)).where(*where)) or 0
+
+    return QueueSummary(
+        new=count(Ticket.status == TicketStatus.NEW.value),
+        open=count(Ticket.status.not_in([s.value for s in FINISHED])),
+        overdue=count(overdue_clause(now)),
+    )
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    start: date  # the Monday, in the report's time zone
+    by_category: dict[Category, int]
+    by_status: dict[TicketStatus, int]
+    median_first_reply_hours: float | None
+    median_resolution_hours: float | None
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_category.values())
+
+
+@dataclass(frozen=True)
+class Report:
+    weeks: list[WeekRow]
+    total: int
+    median_first_reply_hours: float | None
+    median_resolution_hours: float | None
+    ratings: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def rated(self) -> int:
+        return sum(self.ratings.values())
+
+    @property
+    def average_rating(self) -> float | None:
+        if not self.rated:
+            return None
+        return sum(r * n for r, n in self.ratings.items()) / self.rated
+
+
+def week_start(moment: datetime, tz: ZoneInfo) -> date:
+    day = moment.astimezone(tz).date()
+    return day - timedelta(days=day.weekday())
+
+
+def _hours(start: datetime, end: datetime | None) -> float | None:
+    return None if end is None else (end - start).total_seconds() / 3600
+
+
+def _median(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def weekly_report(session: Session, *, weeks: int, now: datetime | None = None,
+                  tz: ZoneInfo = CHINA) -> Report:
+    """Tickets received in the last ``weeks`` weeks (this one included), week by week.
+
+    Each week counts the tickets received in it, by category and by their status now; the
+    medians are over those tickets that had a first reply / a resolution. Satisfaction counts
+    the ratings given to the period's tickets.
+    """
+    now = now or utcnow()
+    first_monday = week_start(now, tz) - timedelta(weeks=weeks - 1)
+    since = datetime.combine(first_monday, datetime.min.time(), tz)
+    tickets = list(session.scalars(select(Ticket).where(Ticket.created_at >= since)))
+    by_week: dict[date, list[Ticket]] = {
+        first_monday + timedelta(weeks=i): [] for i in range(weeks)
+    }
+    for ticket in tickets:
+        by_week.setdefault(week_start(ticket.created_at, tz), []).append(ticket)
+    rows = []
+    for start, group in sorted(by_week.items()):
+        categories = Counter(t.category_enum for t in group)
+        statuses = Counter(t.status_enum for t in group)
+        rows.append(WeekRow(
+            start=start,
+            by_category={c: categories.get(c, 0) for c in Category},
+            by_status={s: statuses.get(s, 0) for s in TicketStatus},
+            median_first_reply_hours=_median(_hours(t.created_at, t.first_reply_at) for t in group),
+            median_resolution_hours=_median(_hours(t.created_at, t.resolved_at) for t in group),
+        ))
+    ratings = Counter(t.rating for t in tickets if t.rating)
+    return Report(
+        weeks=rows,
+        total=len(tickets),
+        median_first_reply_hours=_median(_hours(t.created_at, t.first_reply_at) for t in tickets),
+        median_resolution_hours=_median(_hours(t.created_at, t.resolved_at) for t in tickets),
+        ratings={r: ratings.get(r, 0) for r in RATINGS},
+    )
