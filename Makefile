@@ -98,5 +98,13 @@ kiosk: install translations-compile database
 bench: install-test
 	$(BIN)/python bench/verify.py
 
+# Load and fault proofs on the loopback interface (docs/DEPLOY.md): about 5 and 5 minutes.
+soak: install-test
+	$(BIN)/python bench/soak.py
+
+chaos: install-test
+	$(BIN)/python bench/chaos.py workers
+	$(BIN)/python bench/chaos.py postgres
+
 clean:
 	rm -rf $(VENV) instance/assets

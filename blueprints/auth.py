@@ -26,6 +26,7 @@ from yanpiao.history import claim_anonymous
 from yanpiao.mail import MailSettings, send_mail
 
 from .context import OWNER_KEY, external_url, owner_key
+from .i18n import remember_locale_for
 from .ext import db, limiter
 from .i18n import COOKIE as LANGUAGE_KEY
 
@@ -138,6 +139,7 @@ def _sign_in(user, remember: bool) -> None:
     """Sign in and take this browser's anonymous history along into the account."""
     anonymous_key = owner_key(create=False)
     login_user(user, remember=remember)
+    remember_locale_for(user)
     moved = claim_anonymous(db.session, anonymous_key, user.id)
     # The key did its job; a fresh one after signing out keeps the account's records apart.
     session.pop(OWNER_KEY, None)

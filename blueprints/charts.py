@@ -41,10 +41,12 @@ def _table(chart_id: str, title: str, headers: Sequence[str], rows: Sequence[Seq
         + "".join(f'<td class="num">{escape(cell)}</td>' for cell in row[1:]) + "</tr>"
         for row in rows
     )
+    # Outside the f-string, so that extraction finds the message.
+    caption = escape(_("Figures: %(title)s", title=title))
     return Markup(  # nosec B704 # every value in it is escaped
         f'<div class="table-wrap chart-table" tabindex="0" role="region" '
         f'aria-labelledby="{chart_id}-table-caption"><table>'
-        f'<caption id="{chart_id}-table-caption">{escape(_("Figures: %(title)s", title=title))}'
+        f'<caption id="{chart_id}-table-caption">{caption}'
         f"</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
     )
 

@@ -34,6 +34,9 @@ CHANGELOG: list[tuple[str, date, tuple[object, ...]]] = [
         _l("POST /api/v1/verify verifies one invoice, from its fields or from the text of its "
            "QR code."),
         _l("GET /api/v1/openapi.json describes the API as an OpenAPI 3.1 document."),
+        _l("POST /api/v1/decode reads the QR codes in a photo, PDF or OFD e-invoice."),
+        _l("POST /api/v1/batch and GET /api/v1/batch/<id> check thousands of invoices at once, "
+           "with an API token."),
     )),
 ]
 

@@ -46,7 +46,7 @@ class VerifyForm(FlaskForm):
             self.verification_request = build_request(self.raw_fields(), entry_path=EntryPath.TYPED)
         except InvalidRequest as exc:
             for name, error in exc.errors.items():
-                getattr(self, name).errors = [field_error_message(error)]
+                getattr(self, name).errors = [field_error_message(error, name)]
             return False
         return True
 

@@ -140,7 +140,7 @@ def scan():
     visit = current_visit()
     if visit is None:
         return redirect(url_for("kiosk.attract"))
-    kiosk.touch(db.session, visit, utcnow())
+    kiosk.touch(db.session, visit, utcnow())  # bookkeeping only: a touch brought the visitor here
     return render_template("kiosk/scan.html", result=_shown_result(visit), notice=visit.notice,
                            camera=camera_view())
 
@@ -153,6 +153,8 @@ def poll():
     visit = current_visit()
     if visit is None:
         return _go("kiosk.attract")
+    if request.form.get("active") == "1":  # touches on the screen the server did not see
+        kiosk.touch(db.session, visit, utcnow())
     result, changed = None, False
     if _camera_here():
         claimed = kiosk.claim_scan(db.session, visit, utcnow())

@@ -130,11 +130,23 @@ FIELD_LABELS = {
 }
 
 
-def field_error_message(error: FieldError) -> str:
-    """One field error as a whole sentence in the visitor's language."""
+REQUIRED_MESSAGES = {
+    "invoice_code": _l("Enter the invoice code."),
+    "invoice_number": _l("Enter the invoice number."),
+    "issue_date": _l("Enter the issue date."),
+    "amount": _l("Enter the amount."),
+    "check_code": _l("Enter the last 6 digits of the check code."),
+}
+
+
+def field_error_message(error: FieldError, field: str | None = None) -> str:
+    """One field error as a whole sentence in the visitor's language.
+
+    ``field`` names the field, so that an error summary never lists two identical lines.
+    """
     code, params = error.code, error.params
     if code is ErrorCode.REQUIRED:
-        return _("Enter this field.")
+        return str(REQUIRED_MESSAGES.get(field or "", _l("Enter this field.")))
     if code is ErrorCode.CODE_NOT_DIGITS:
         return _("The invoice code is made of digits only.")
     if code is ErrorCode.CODE_LENGTH:
@@ -185,7 +197,7 @@ def field_error_message(error: FieldError) -> str:
 
 
 def field_errors(errors) -> dict[str, str]:
-    return {name: field_error_message(error) for name, error in errors.items()}
+    return {name: field_error_message(error, name) for name, error in errors.items()}
 
 
 NOT_AN_INVOICE_QR = _l(

@@ -23,12 +23,18 @@ UPGRADE_HINT = "Run `flask --app app db upgrade` with the same DATABASE_URL firs
 
 
 class SchemaNotReady(RuntimeError):
-    """The database has no schema, an older one, or one from a newer release."""
+    """The database has no schema, or an older one than this release needs."""
 
 
 @cache
 def code_heads() -> frozenset[str]:
     return frozenset(ScriptDirectory(str(MIGRATIONS)).get_heads())
+
+
+@cache
+def known_revisions() -> frozenset[str]:
+    scripts = ScriptDirectory(str(MIGRATIONS)).walk_revisions()
+    return frozenset(script.revision for script in scripts)
 
 
 def schema_problem(engine: Engine) -> str | None:
@@ -44,11 +50,10 @@ def schema_problem(engine: Engine) -> str | None:
     where = engine.url.render_as_string(hide_password=True)
     if not current:
         return f"The database {where} has no Yanpiao schema. {UPGRADE_HINT}"
-    known = {script.revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
-    unknown = sorted(current - known)
-    if unknown:
-        return (f"The database {where} is at revision {', '.join(unknown)}, which this release "
-                "does not know: it was upgraded by a newer release. Deploy that release.")
+    if current - known_revisions():
+        # Upgraded by a newer release: migrations only add, so during a rolling deploy the
+        # servers still on this release keep serving (and a restarted worker may boot).
+        return None
     return (f"The database {where} is at revision {', '.join(sorted(current))}; this release "
             f"needs {', '.join(sorted(wanted))}. {UPGRADE_HINT}")
 

@@ -43,6 +43,10 @@ def _render(form: VerifyForm, result=None, notice: str | None = None, status: in
 
 def _respond(result, form: VerifyForm, **forms):
     """After a verification: the fragment for htmx, else POST/redirect/GET to the result."""
+    if result.receipt_id is None:
+        # Refused input is not recorded, so there is no result page to go to: a scanned code
+        # whose fields make no valid request (a 04 without its check code) is answered here.
+        return _render(form, result, status=200 if wants_fragment() else 422, **forms)
     if wants_fragment():
         response = _render(form, result, **forms)
         response.headers["HX-Push-Url"] = url_for("verify.show_result", receipt_id=result.receipt_id)

@@ -22,6 +22,7 @@ import fcntl
 import json
 import math
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -109,12 +110,20 @@ class Capture(Protocol):
     def release(self) -> None: ...
 
 
-def open_capture(source: Source) -> Capture:
+def open_capture(source: Source) -> Capture | None:
+    """The capture, or None when there is plainly nothing to open."""
     if source.kind == "device":
-        capture = cv2.VideoCapture(int(source.location))
+        if sys.platform == "linux":
+            if not Path(f"/dev/video{source.location}").exists():
+                return None  # unplugged: no need to ask every backend in turn
+            capture = cv2.VideoCapture(int(source.location), cv2.CAP_V4L2)
+        else:
+            capture = cv2.VideoCapture(int(source.location))
         # A queue of old frames would add their age to every answer.
         capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
         return capture
+    if source.kind == "file" and not Path(str(source.location)).is_file():
+        return None
     if source.kind == "url":
         return cv2.VideoCapture(str(source.location), cv2.CAP_FFMPEG, [
             cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 5000, cv2.CAP_PROP_READ_TIMEOUT_MSEC, 5000])
@@ -298,7 +307,7 @@ class CameraReader:
     on_codes: Callable[[list[str]], None]
     on_status: Callable[[CameraStatus], None] = lambda status: None
     on_preview: Callable[[bytes], None] | None = None
-    open_capture: Callable[[Source], Capture] = open_capture
+    open_capture: Callable[[Source], Capture | None] = open_capture
     decode: Callable[[np.ndarray], list[str]] = decode_frame
     clock: Callable[[], float] = time.monotonic
     wall: Callable[[], float] = time.time

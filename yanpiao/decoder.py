@@ -269,6 +269,8 @@ def find_patches(gray: np.ndarray, limit: int = _MAX_PATCHES) -> list[tuple[int,
     """
     height, width = gray.shape
     step = _LOCATOR_STEP
+    if min(width, height) < _MIN_PATCH * step:
+        return []  # too small to hold a patch (and to shrink: OpenCV refuses a 0-pixel side)
     small = cv2.resize(gray, (width // step, height // step), interpolation=cv2.INTER_AREA)
     small = small.astype(np.float32)
     mean = cv2.boxFilter(small, -1, (5, 5))

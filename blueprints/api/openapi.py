@@ -275,6 +275,45 @@ def _document() -> dict:
                     },
                 }
             },
+            "/api/v1/decode": {
+                "post": {
+                    "operationId": "decodeCodes",
+                    "summary": "Read the QR codes in a photo or e-invoice file",
+                    "description": (
+                        "Send a photo (JPEG, PNG, WebP, BMP) or an e-invoice file (PDF, OFD) in "
+                        "the multipart field \"file\". The type is decided by the content, not "
+                        "the name. Every code found is returned; those that are invoice QR codes "
+                        "come with their fields, ready for /api/v1/verify."
+                    ),
+                    "requestBody": {
+                        "required": True,
+                        "content": {"multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file"],
+                                "properties": {"file": {"type": "string", "format": "binary"}},
+                            },
+                            "encoding": {"file": {"contentType": "image/png, image/jpeg, image/webp, image/bmp, application/pdf, application/ofd"}},
+                        }},
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The codes found, in reading order.",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DecodeResult"}}},
+                        },
+                        "413": {"description": "The file is larger than the upload limit."},
+                        "422": {
+                            "description": (
+                                "Nothing could be read: no_file, empty_file, unsupported_type, "
+                                "corrupt_image, too_many_pixels, no_code, corrupt_pdf, "
+                                "protected_pdf, no_pages, corrupt_ofd, unsafe_archive, unsafe_xml."
+                            ),
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DecodeError"}}},
+                        },
+                        "429": {"description": "rate_limited: this client sent too many requests (see Retry-After)."},
+                    },
+                }
+            },
             "/api/v1/openapi.json": {
                 "get": {
                     "operationId": "openapiDocument",
@@ -285,6 +324,30 @@ def _document() -> dict:
         },
         "components": {
             "schemas": {
+                "DecodeResult": {
+                    "type": "object",
+                    "required": ["codes"],
+                    "properties": {"codes": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["text", "invoice"],
+                        "properties": {
+                            "text": {"type": "string"},
+                            "invoice": {"oneOf": [
+                                {"type": "null"},
+                                {"type": "object", "properties": {
+                                    name: {"type": "string"} for name in (
+                                        "type", "invoice_code", "invoice_number", "issue_date",
+                                        "amount", "check_code")
+                                }},
+                            ]},
+                        },
+                    }}},
+                },
+                "DecodeError": {
+                    "type": "object",
+                    "required": ["error", "message"],
+                    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+                },
                 "QrRequest": {
                     "type": "object",
                     "required": ["qr"],

@@ -105,7 +105,16 @@
     window.clearTimeout(idleTimer);
     if (body.getAttribute("data-idle") !== "off" && idleMs > 0) { idleTimer = window.setTimeout(warn, idleMs); }
   }
-  function activity() { if (overlay.hidden) { armIdle(); } }
+  function activity() {
+    if (!overlay.hidden) { return; }
+    armIdle();
+    // The next poll tells the server, which ends visits it has not heard of for too long.
+    Array.prototype.forEach.call(document.querySelectorAll("[data-activity]"), function (flag) { flag.value = "1"; });
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var flag = event.detail.elt && event.detail.elt.querySelector && event.detail.elt.querySelector("[data-activity]");
+    if (flag) { window.setTimeout(function () { flag.value = "0"; }, 0); }
+  });
   function showCount() {
     var left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
     count.textContent = String(left);
@@ -206,7 +215,7 @@
     if (event.target.closest && event.target.closest("[data-keypad] button")) { event.preventDefault(); }
   });
   document.addEventListener("click", function (event) {
-    var key = event.target.closest && event.target.closest("[data-keypad] button");
+    var key = event.target.closest && event.target.closest("[data-keypad] [data-key]");
     if (key) { press(key.getAttribute("data-key")); }
   });
 

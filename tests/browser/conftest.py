@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from factories import invoice_record
+from factories import FLOW_RECORD, invoice_record
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -47,7 +47,8 @@ def server_env(tmp_path_factory):
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     records = folder / "registry.jsonl"
-    records.write_text(json.dumps(invoice_record(), ensure_ascii=False) + "\n", encoding="utf-8")
+    lines = [json.dumps(record, ensure_ascii=False) for record in (invoice_record(), FLOW_RECORD)]
+    records.write_text("\n".join(lines) + "\n", encoding="utf-8")
     subprocess.run([*flask, "registry", "import", str(records)], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     subprocess.run([*flask, "registry", "seed", "--count", "30"], cwd=ROOT, env=env, check=True,

@@ -146,7 +146,9 @@ def type_on_keypad(page, check_code: str = RECORD["check_code"][-6:]) -> None:
     page.get_by_role("button", name="Next field").click()
     key(page, RECORD["issue_date"].replace("-", ""))
     field = page.get_by_role("textbox", name="Check code (last 6 digits)", exact=True)
-    expect(field).to_be_visible()  # the form adapted to the code, as on the web page
+    # The form adapted to the code, as on the web page: only the check code is asked for.
+    expect(page.locator("#amount")).to_have_count(0)
+    expect(field).to_be_visible()
     field.click()
     key(page, check_code)
 
@@ -216,6 +218,7 @@ def test_the_idle_warning_and_the_reset_wipe_the_visitor(browser, plain_kiosk):
                         ("Invoice number", RECORD["invoice_number"]),
                         ("Issue date", RECORD["issue_date"])):
         page.get_by_role("textbox", name=name, exact=True).fill(value)
+    expect(page.locator("#amount")).to_have_count(0)
     page.get_by_role("textbox", name="Check code (last 6 digits)", exact=True).fill(
         RECORD["check_code"][-6:])
     page.get_by_role("button", name="Verify", exact=True).click()

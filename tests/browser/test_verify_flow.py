@@ -2,9 +2,9 @@
 
 from playwright.sync_api import expect
 
-from factories import invoice_record
+from factories import FLOW_RECORD
 
-RECORD = invoice_record()
+RECORD = FLOW_RECORD
 
 
 def fill(page, check_code="294433"):

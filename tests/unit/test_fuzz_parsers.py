@@ -180,3 +180,35 @@ def test_pasted_receipts_are_checked_never_crash(data):
 
 def test_the_untouched_receipt_is_genuine():
     assert SIGNER.check(GENUINE).verdict is Verdict.GENUINE
+
+
+def _image(width: int, height: int, fmt: str, seed: int) -> bytes:
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.random.default_rng(seed).integers(0, 256, (height, width), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+images = st.one_of(
+    st.binary(max_size=200),
+    st.builds(_image, st.integers(1, 90), st.integers(1, 90), st.sampled_from(["PNG", "BMP"]),
+              st.integers(0, 1000)),
+    st.sampled_from([b"%PDF-1.4\n", b"PK\x03\x04", b"\x89PNG\r\n\x1a\n", b"BM"]).flatmap(
+        lambda head: st.binary(max_size=120).map(lambda tail: head + tail)),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(images)
+def test_uploaded_files_decode_or_are_refused_with_a_reason(data):
+    from yanpiao.decoder import DecodeError
+    from yanpiao.efiles import decode_file
+
+    try:
+        texts = decode_file(data)
+    except DecodeError:
+        return
+    assert all(isinstance(text, str) for text in texts)

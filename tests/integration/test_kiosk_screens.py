@@ -348,6 +348,18 @@ def test_a_visit_the_browser_forgot_to_reset_ends_on_the_server(kiosk_app, visit
     assert records(kiosk_app)[0].owner_key is None
 
 
+def test_touches_reported_by_the_poll_keep_the_visit_alive(kiosk_app, visitor):
+    kiosk_app.config.update(YANPIAO_KIOSK_IDLE_SECONDS=60, YANPIAO_KIOSK_WARNING_SECONDS=30)
+    make_idle(kiosk_app, visitor, seconds=100)  # typing on the keypad: nothing reached the server
+    visitor.post("/kiosk/poll", data={"screen": "keypad", "active": "1"}, headers=HTMX)
+    with kiosk_app.app_context():
+        from blueprints.ext import db
+
+        visit = kiosk.find_visit(db.session, visit_token(visitor), "mall-east-1")
+        assert utcnow() - visit.last_active_at < timedelta(seconds=5)
+    assert visitor.get("/kiosk/keypad").status_code == 200
+
+
 def test_a_reset_form_after_the_session_ended_still_starts_afresh(kiosk_app, visitor):
     kiosk_app.config["WTF_CSRF_ENABLED"] = True
     response = visitor.post("/kiosk/finish", data={"csrf_token": "stale"})
