@@ -168,6 +168,8 @@ def postgres(args) -> int:
                                                                    or r.status >= 500)]
         after_up = [r.at - up for r, _end in unavailable if r.at >= up]
         recovery = max(after_up, default=0.0)
+        first_write = min((end - up for r, end in finished if r.at >= up
+                           and r.action in WRITES and r.status in (200, 303)), default=None)
         acked = {r.receipt for r in results if r.receipt}
         acked_reports = sum(1 for r in results if r.action == "feedback" and r.status == 303)
         found, tickets = stored(database.url, acked)
@@ -175,14 +177,18 @@ def postgres(args) -> int:
         print(f"outage: {down:.1f} s → {up:.1f} s; 503 answers: {len(unavailable)}, before it: "
               f"{len(early)}, more than {args.recovery:g} s after: {len(late)}; other failures: "
               f"{len(other)}")
-        print(f"recovery: last 503 began {recovery:.1f} s after the database was back")
+        print(f"recovery: last 503 began {recovery:.1f} s after the database was back; first "
+              f"acknowledged write {first_write if first_write is None else round(first_write, 2)}"
+              " s after")
         print(f"acknowledged writes: {len(acked):,} verifications, {acked_reports:,} reports; "
               f"lost: {lost}")
-        ok = not early and not late and not other and lost == 0 and len(unavailable) > 0
+        ok = (not early and not late and not other and lost == 0 and len(unavailable) > 0
+              and first_write is not None and first_write <= args.recovery)
         if other:
             log = (folder / "gunicorn.log").read_text(errors="replace")
-            at = log.find("unhandled error")
-            print("first unhandled error logged:", log[at:at + 6000] if at >= 0 else "none")
+            at = max(log.find("unhandled error"), log.find("Error handling request"),
+                     log.find("Exception on"))
+            print("server log:", log[at:at + 6000] if at >= 0 else log[-3000:])
         print(f"targets: 503 only while down, recovery ≤ {args.recovery:g} s, no lost write → "
               f"{'met' if ok else 'MISSED'}")
         return 0 if ok else 1

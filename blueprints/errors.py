@@ -9,6 +9,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .ext import db, login_manager
+
 ERRORS = {
     400: (_l("Something in that request was wrong"), _l(
         "The page could not understand what was sent. Go back, check the form and try again."
@@ -81,8 +83,6 @@ def is_database_outage(exc: Exception) -> bool:
 
 def unavailable():
     """The friendly 503 page (JSON under /api), rendered without touching the database."""
-    from .ext import db, login_manager
-
     db.discard_session()
     # The page layout asks who is signed in; with the database away, nobody is.
     g._login_user = login_manager.anonymous_user()
@@ -121,7 +121,5 @@ def init_app(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return http_error(exc)
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        from .ext import db
-
         db.discard_session()  # a failed transaction must not break the error page itself
         return render_error(InternalServerError.code)

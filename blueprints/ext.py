@@ -44,14 +44,14 @@ class Database:
         return g.db_session
 
     def _close(self, _exc) -> None:
-        session = g.pop("db_session", None)
-        if session is not None:
-            session.close()
+        self.discard_session()
 
     def discard_session(self) -> None:
-        """Drop this request's session after a database error; the next use starts afresh.
+        """End this request's session; after a database error the next use starts afresh.
 
         close() without rollback(): objects already loaded (the signed-in user) stay readable.
+        A database that went away after the answer was made must not turn it into an error:
+        the connection is then dropped instead of rolled back.
         """
         session = g.pop("db_session", None)
         if session is not None:

@@ -112,7 +112,7 @@ def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> 
     deadline = time.monotonic() + seconds
     while True:
         try:
-            urllib.request.urlopen(url, timeout=1)
+            urllib.request.urlopen(url, timeout=1)  # nosec B310 # our own http://127.0.0.1 URL
             return
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:

@@ -168,7 +168,8 @@ def show(receipt_id: str):
     check = signer().check(document)
     fields = dict(check.fields)
     link = receipt_url(receipt_id, external=True)
-    qr = Markup(segno.make_qr(link, error="m").svg_inline(scale=3, border=2, omitsize=False))  # nosec B704 # SVG written by segno
+    svg = segno.make_qr(link, error="m").svg_inline(scale=3, border=2, omitsize=False)
+    qr = Markup(svg)  # nosec B704 # SVG written by segno
     return _private(Response(render_template(
         "receipts/page.html", receipt_id=receipt_id, check=check, rows=readable_rows(check.fields),
         verdict=verdict(fields), document=document, qr=qr, link=link,

@@ -141,6 +141,28 @@ def test_a_connection_lost_mid_request_is_discarded(app, make_invoice):
     assert client.post("/verify", data=verify_fields()).status_code == 303
 
 
+def test_a_database_lost_after_the_answer_was_made_does_not_spoil_it(app):
+    """Found by bench/chaos.py: ending the request's transaction on a dead connection."""
+
+    @app.get("/test-read-then-lose")
+    def read_then_lose():
+        from blueprints.ext import db
+
+        db.session.execute(text("SELECT 1"))  # a transaction is open now
+        return "answered"
+
+    @app.after_request
+    def lose_the_connection(response):
+        from flask import g
+
+        if "db_session" in g:
+            g.db_session.connection().connection.dbapi_connection.close()
+        return response
+
+    response = app.test_client().get("/test-read-then-lose")
+    assert response.status_code == 200 and response.get_data(as_text=True) == "answered"
+
+
 # --- an unmigrated database ------------------------------------------------------------------
 
 
