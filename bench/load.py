@@ -45,6 +45,8 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
         YANPIAO_VERIFY_RATE_LIMIT=UNLIMITED, YANPIAO_FEEDBACK_RATE_LIMIT=UNLIMITED,
         YANPIAO_LOGIN_RATE_LIMIT=UNLIMITED, YANPIAO_FAQ_VOTE_RATE_LIMIT=UNLIMITED,
         RATELIMIT_STORAGE_URI="memory://",
+        # A worker that crashes in native code (SIGSEGV) leaves the Python stacks in the log.
+        PYTHONFAULTHANDLER="1",
     )
     env.update(extra)
     return env
@@ -127,6 +129,7 @@ class Result:
     status: int  # 0: no answer (connection refused, reset, timeout)
     seconds: float
     receipt: str = ""  # a verification the server acknowledged
+    retried: bool = False  # sent again on a new connection after a kept-alive one died
 
 
 @dataclass
@@ -196,6 +199,7 @@ class Visitor:
         self.connection: http.client.HTTPConnection | None = None
         self.cookie = ""
         self.csrf = ""
+        self.retried = False
 
     def _request(self, method: str, path: str, body: bytes | None = None,
                  headers: dict | None = None) -> tuple[int, dict, bytes]:
@@ -216,6 +220,7 @@ class Visitor:
                 self.connection.close()
                 self.connection = None
                 if reused and attempt == 1:
+                    self.retried = True
                     continue
                 raise ConnectionError(str(exc)) from exc
             except OSError:
@@ -325,13 +330,14 @@ def run_visitors(port: int, invoices: list[dict], png: bytes, clients: int, seco
         visitor = Visitor(port, invoices, png, random.Random(index))
         while time.monotonic() < deadline and not stop.is_set():
             began = time.monotonic()
+            visitor.retried = False
             try:
                 action, status, receipt = visitor.act()
             except (OSError, ConnectionError, http.client.HTTPException):
                 action, status, receipt = "connection", 0, ""
                 time.sleep(0.05)  # a refused connection comes back at once: do not spin
             recorder.add(Result(began - recorder.started, action, status,
-                                time.monotonic() - began, receipt))
+                                time.monotonic() - began, receipt, visitor.retried))
 
     threads = [threading.Thread(target=visit, args=(n,), daemon=True) for n in range(clients)]
     for thread in threads:
@@ -354,7 +360,7 @@ def summarize(results: list[Result]) -> dict:
             "p50_ms": times[len(times) // 2] * 1000,
             "p99_ms": times[min(len(times) - 1, int(len(times) * 0.99))] * 1000,
         }
-    return {"rows": rows, "statuses": statuses}
+    return {"rows": rows, "statuses": statuses, "retried": sum(r.retried for r in results)}
 
 
 def print_table(summary: dict, seconds: float) -> None:
@@ -368,3 +374,5 @@ def print_table(summary: dict, seconds: float) -> None:
               f"{row['p99_ms']:.0f} |")
     print(f"| **all** | {total:,} ({total / seconds:.0f}/s) | {failed} | | |")
     print("status codes:", dict(sorted(summary["statuses"].items())))
+    print(f"sent again after a kept-alive connection closed (as browsers do): "
+          f"{summary['retried']}")
