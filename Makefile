@@ -23,10 +23,11 @@ run: install translations-compile database
 # The suite on SQLite (TEST_DATABASE_URL unset for it), the security checks, then the suite
 # again on PostgreSQL + Redis when TEST_DATABASE_URL names a reachable server (.ci/run starts
 # one). The second run leaves out the browser tests: their live server has its own SQLite file.
+# Both runs use pytest-xdist (PYTEST_WORKERS=1 for one process): CI stays well under 15 min.
 PYTEST_WORKERS ?= 2
 
 test: install-test translations-compile
-	env -u TEST_DATABASE_URL -u RATELIMIT_STORAGE_URI $(BIN)/python -m pytest
+	env -u TEST_DATABASE_URL -u RATELIMIT_STORAGE_URI $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 	$(MAKE) --no-print-directory security-checks test-postgres
 
 # bandit over our code (.ci/bandit.yaml), pip-audit over the virtualenv (.ci/pip_audit.py).
