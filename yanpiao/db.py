@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from .normalize import money
@@ -83,6 +88,60 @@ def make_engine(url: str, **kwargs) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+class _WriteGate:
+    """One writer at a time across the threads of this process and the other processes on
+    the same SQLite file: a thread lock, then an exclusive ``flock`` on a file beside the
+    database. Both wake a waiter the moment they are released."""
+
+    def __init__(self, database: str | None) -> None:
+        self.thread_lock = threading.Lock()
+        self.fd = None
+        if database and database != ":memory:" and not database.startswith("file:"):
+            self.fd = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+
+    def __enter__(self) -> None:
+        self.thread_lock.acquire()
+        if self.fd is not None:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX)
+            except BaseException:
+                self.thread_lock.release()
+                raise
+
+    def __exit__(self, *_exc) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        self.thread_lock.release()
+
+
+# Per engine and process: a gate made before a fork must not be shared with the child.
+_GATES: dict[tuple[int, int], _WriteGate] = {}
+_GATES_GUARD = threading.Lock()
+
+
+@contextmanager
+def single_writer(session: Session) -> Iterator[None]:
+    """Around a short writing transaction: on SQLite, one such transaction at a time.
+
+    SQLite lets one connection write at a time; the others wait in its busy handler, which
+    sleeps 1, 2, 5, 10, 15… ms between tries however soon the lock is free again. Under load
+    those sleeps, not the work, made the slowest checks slow (p99 over 300 ms at 32 clients).
+    Writers queue on ``_WriteGate`` instead and go on the moment it opens. Other databases
+    lock rows and wait properly: no-op.
+    """
+    engine = session.get_bind()
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    key = (id(engine), os.getpid())
+    gate = _GATES.get(key)
+    if gate is None:
+        with _GATES_GUARD:
+            gate = _GATES.setdefault(key, _WriteGate(engine.url.database))
+    with gate:
+        yield
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

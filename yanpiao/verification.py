@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import bulk, registry
-from .db import utcnow
+from .db import single_writer, utcnow
 from .models import DailyCounter, Invoice, VerificationRecord
 from .requests import (
     ErrorCode,
@@ -103,48 +103,46 @@ def verify(
         if screened.outcome is Outcome.INVALID:
             # Malformed input is answered, not recorded: it verified nothing.
             return replace(screened, checked_at=now)
-        record = VerificationRecord(**record_values(screened.request, now, owner_key, kiosk_id,
-                                                    refused=True), user_id=user_id)
-        return _finish(session, record, screened)
+        values = record_values(screened.request, now, owner_key, kiosk_id, refused=True)
+        values["user_id"] = user_id
+        with single_writer(session):
+            return _finish(session, values, screened)
 
     request = screened
     # The signed-in visitor's account, if any, keeps the record in its history.
-    record = VerificationRecord(
-        **record_values(request, now, owner_key, kiosk_id), user_id=user_id
-    )
-    invoice = registry.find_invoice(session, request.invoice_code, request.invoice_number)
-    outcome, disagreeing = judge(
-        request,
-        invoice,
-        lambda invoice_id: _count_attempt(session, invoice_id, today, settings.daily_limit),
-    )
-    if invoice is not None:
-        record.invoice_id = invoice.id
-    if outcome is not Outcome.MATCH:
-        record.mismatch_fields = ",".join(disagreeing)
-        return _finish(session, record, VerificationResult(outcome, request))
-
-    previous = invoice.last_verified_at
-    session.execute(
-        update(Invoice)
-        .where(Invoice.id == invoice.id)
-        .values(verification_count=Invoice.verification_count + 1, last_verified_at=now)
-    )
-    count = session.scalar(select(Invoice.verification_count).where(Invoice.id == invoice.id))
-    for name, value in match_values(invoice, count, previous).items():
-        setattr(record, name, value)
-    snapshot = registry.snapshot(invoice)
-    return _finish(
-        session,
-        record,
-        VerificationResult(
-            Outcome.MATCH,
+    values = record_values(request, now, owner_key, kiosk_id)
+    values["user_id"] = user_id
+    # Reads first, outside the write transaction: the invoice, and its items if it will match.
+    invoice = registry.find_invoice_row(session, request.invoice_code, request.invoice_number)
+    items = None
+    if invoice is not None and not mismatched_fields(request, invoice):
+        items = registry.invoice_items(session, invoice.id)
+    # Then the writes, back to back, so the database's write lock is held for as short as can be.
+    with single_writer(session):
+        outcome, disagreeing = judge(
             request,
-            invoice=snapshot,
-            verification_count=count,
-            previous_verified_at=previous,
-        ),
-    )
+            invoice,
+            lambda invoice_id: _count_attempt(session, invoice_id, today, settings.daily_limit),
+        )
+        if invoice is not None:
+            values["invoice_id"] = invoice.id
+        if outcome is not Outcome.MATCH:
+            values["mismatch_fields"] = ",".join(disagreeing)
+            return _finish(session, values, VerificationResult(outcome, request))
+        previous = invoice.last_verified_at
+        count = _count_match(session, invoice.id, now)
+        values.update(match_values(invoice, count, previous))
+        return _finish(
+            session,
+            values,
+            VerificationResult(
+                Outcome.MATCH,
+                request,
+                invoice=registry.snapshot(invoice, items),
+                verification_count=count,
+                previous_verified_at=previous,
+            ),
+        )
 
 
 # --- the steps every verification goes through, one row or many ---------------------------
@@ -494,43 +492,86 @@ def expected_extra_value(invoice: Invoice) -> Decimal | str:
     return invoice.total
 
 
+_COUNTERS = DailyCounter.__table__
+_INVOICES = Invoice.__table__
+_COUNT_ATTEMPT_UPSERTS: dict[str, Any] = {}
+
+
+def _count_attempt_upsert(session: Session) -> Any:
+    """The prepared upsert of ``_count_attempt`` for this database; None if it has none."""
+    name = session.get_bind().dialect.name
+    if name not in _COUNT_ATTEMPT_UPSERTS:
+        upsert = _upsert(session)
+        statement = None
+        if upsert is not None:
+            statement = upsert(_COUNTERS).values(
+                invoice_id=bindparam("invoice_id"), day=bindparam("day"), attempts=1
+            )
+            statement = statement.on_conflict_do_update(
+                index_elements=[_COUNTERS.c.invoice_id, _COUNTERS.c.day],
+                set_={"attempts": _COUNTERS.c.attempts + 1},
+                where=_COUNTERS.c.attempts < bindparam("limit"),
+            ).returning(_COUNTERS.c.attempts)
+        _COUNT_ATTEMPT_UPSERTS[name] = statement
+    return _COUNT_ATTEMPT_UPSERTS[name]
+
+
 def _count_attempt(session: Session, invoice_id: int, day: date, limit: int) -> bool:
     """Count one attempt against today's limit; False when the limit is already reached.
 
-    A single conditional UPDATE (or the first INSERT of the day) keeps this right under
-    concurrent requests on SQLite and PostgreSQL alike.
+    One statement on SQLite and PostgreSQL: an upsert whose update only applies below the
+    limit and returns the new count, so concurrent requests can never pass the limit together.
     """
+    if limit <= 0:
+        return False
+    upsert = _count_attempt_upsert(session)
+    if upsert is not None:
+        parameters = {"invoice_id": invoice_id, "day": day, "limit": limit}
+        return session.connection().execute(upsert, parameters).first() is not None
+    # Another database: a conditional UPDATE, or the first INSERT of the day.
+    table = _COUNTERS
     counted = session.execute(
-        update(DailyCounter)
-        .where(
-            DailyCounter.invoice_id == invoice_id,
-            DailyCounter.day == day,
-            DailyCounter.attempts < limit,
-        )
-        .values(attempts=DailyCounter.attempts + 1)
+        update(table)
+        .where(table.c.invoice_id == invoice_id, table.c.day == day, table.c.attempts < limit)
+        .values(attempts=table.c.attempts + 1)
     ).rowcount
     if counted:
         return True
-    if limit <= 0:
-        return False
     exists = session.scalar(
-        select(DailyCounter.attempts).where(
-            DailyCounter.invoice_id == invoice_id, DailyCounter.day == day
-        )
+        select(table.c.attempts).where(table.c.invoice_id == invoice_id, table.c.day == day)
     )
     if exists is not None:
         return False
     try:
         with session.begin_nested():
-            session.execute(insert(DailyCounter).values(invoice_id=invoice_id, day=day, attempts=1))
+            session.execute(insert(table).values(invoice_id=invoice_id, day=day, attempts=1))
     except IntegrityError:  # another request inserted today's row first
         return _count_attempt(session, invoice_id, day, limit)
     return True
 
 
-def _finish(session: Session, record: VerificationRecord, result: VerificationResult):
-    record.outcome = result.outcome.value
-    session.add(record)
+_COUNT_MATCH = (
+    update(_INVOICES)
+    .where(_INVOICES.c.id == bindparam("b_id"))
+    .values(verification_count=_INVOICES.c.verification_count + 1,
+            last_verified_at=bindparam("b_now"))
+    .returning(_INVOICES.c.verification_count)
+)
+
+
+def _count_match(session: Session, invoice_id: int, now: datetime) -> int:
+    """Add one successful check to the invoice; its check number (查验次数) after that."""
+    return session.connection().execute(
+        _COUNT_MATCH, {"b_id": invoice_id, "b_now": now}
+    ).scalar_one()
+
+
+_RECORD_INSERT = insert(VerificationRecord.__table__)
+
+
+def _finish(session: Session, values: dict[str, Any], result: VerificationResult):
+    values["outcome"] = result.outcome.value
+    session.connection().execute(_RECORD_INSERT, {**_RECORD_DEFAULTS, **values})
     session.commit()
     return VerificationResult(
         outcome=result.outcome,
@@ -539,8 +580,8 @@ def _finish(session: Session, record: VerificationRecord, result: VerificationRe
         invoice=result.invoice,
         verification_count=result.verification_count,
         previous_verified_at=result.previous_verified_at,
-        receipt_id=record.id,
-        checked_at=record.created_at,
+        receipt_id=values["id"],
+        checked_at=values["created_at"],
     )
 
 

@@ -84,3 +84,33 @@ def test_concurrent_feedback_history_and_batch_writes_lose_nothing(app, make_inv
 
         numbers = db.session.scalars(select(Ticket.number)).all()
     assert len(set(numbers)) == total
+
+
+def test_simultaneous_checks_of_one_invoice_keep_the_limit_and_number_every_check(app,
+                                                                                 make_invoice):
+    """Twelve visitors check one invoice at the same moment with a daily limit of five: exactly
+    five are answered, each with its own check number 1–5, and the rest are refused."""
+    app.config["YANPIAO_DAILY_LIMIT"] = 5
+    record = make_invoice()
+    body = {"invoice_code": record["invoice_code"], "invoice_number": record["invoice_number"],
+            "issue_date": record["issue_date"], "check_code": record["check_code"][-6:]}
+    visitors = 12
+    start = threading.Barrier(visitors)
+    answers: list[tuple[int, dict]] = []
+
+    def check() -> None:
+        client = app.test_client()
+        start.wait()
+        response = client.post("/api/v1/verify", json=body)
+        answers.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=check) for _ in range(visitors)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    matched = sorted(body["verification_count"] for status, body in answers if status == 200)
+    refused = [body["outcome"] for status, body in answers if status == 429]
+    assert matched == [1, 2, 3, 4, 5]
+    assert refused == ["limit_exceeded"] * (visitors - 5)
