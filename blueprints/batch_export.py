@@ -6,7 +6,7 @@ import csv
 import io
 import tempfile
 
-from flask import Response, stream_with_context
+from flask import Response, send_file, stream_with_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -79,14 +79,15 @@ def xlsx_response(job: BatchJob, show: str) -> Response:
     sheet.append(_headers())
     for row in iter_rows(db.session, job.id, show):
         sheet.append(_cells(row))
-    with tempfile.TemporaryFile() as stream:
-        book.save(stream)
-        stream.seek(0)
-        data = stream.read()
-    return Response(
-        data,
+    # Sent from a temporary file, never held whole in memory; the file goes when it is sent.
+    stream = tempfile.TemporaryFile()
+    book.save(stream)
+    stream.seek(0)
+    return send_file(
+        stream,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers=_attachment(_filename(job, "xlsx")),
+        as_attachment=True,
+        download_name=_filename(job, "xlsx"),
     )
 
 

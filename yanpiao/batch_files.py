@@ -258,14 +258,15 @@ def _csv_rows(data: bytes) -> Iterator[tuple]:
 
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple]:
-    from openpyxl import load_workbook
+    """The first sheet's rows as text. calamine (Rust) reads a 100,000-row sheet about ten
+    times faster than openpyxl, whose writer still makes the result downloads."""
+    from python_calamine import CalamineError, CalamineWorkbook
 
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        rows = iter(book.get_sheet_by_index(0).iter_rows())
         header = next(rows, None)
-    except Exception:  # openpyxl raises many kinds for a damaged file
+    except (CalamineError, ValueError, IndexError, OSError):
         raise BatchFileError(FileProblem.UNREADABLE) from None
     if header is None:
         return
@@ -280,7 +281,7 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple]:
                 _digit_cell(value) if index in widths else _cell_text(value)
                 for index, value in enumerate(values)
             )
-    except Exception:
+    except (CalamineError, ValueError, OSError):
         raise BatchFileError(FileProblem.UNREADABLE) from None
     finally:
         book.close()
