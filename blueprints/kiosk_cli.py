@@ -13,7 +13,6 @@ import urllib.request
 from pathlib import Path
 
 import click
-import cv2
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
@@ -86,6 +85,8 @@ def camera_command() -> None:
                 _log("code read")  # never the payload: it is someone's invoice
 
     # OpenCV would log every attempt to open a missing camera; the reader logs its states.
+    import cv2  # the camera process only: web workers never load OpenCV for the kiosk
+
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     stop = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):

@@ -507,7 +507,7 @@ def page_of_rows(
 
 
 def iter_rows(session: Session, job_id: str, show: str = RowFilter.ALL,
-              batch: int = 5000) -> Iterator[BatchRow]:
+              batch: int = 1000) -> Iterator[BatchRow]:
     """Every row in file order, read in slices: for downloads of 100,000 rows."""
     last = 0
     while True:

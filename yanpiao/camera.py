@@ -29,14 +29,17 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-import cv2
-import numpy as np
 
-from .decoder import decode_frame
 from .qr import NotInvoicePayload, parse_qr_payload
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# OpenCV and the decoder (about 60 MB) load when a camera is read, not with the app: the web
+# workers only read what the one camera process publishes.
 
 DEBOUNCE_SECONDS = 10.0
 RETRY_SECONDS = 2.0
@@ -112,6 +115,8 @@ class Capture(Protocol):
 
 def open_capture(source: Source) -> Capture | None:
     """The capture, or None when there is plainly nothing to open."""
+    import cv2
+
     if source.kind == "device":
         if sys.platform == "linux":
             if not Path(f"/dev/video{source.location}").exists():
@@ -281,6 +286,8 @@ def own_camera(folder: Path):
 
 
 def preview_jpeg(frame: np.ndarray, width: int = PREVIEW_WIDTH, quality: int = 70) -> bytes:
+    import cv2
+
     height, current = frame.shape[:2]
     if current > width:
         frame = cv2.resize(frame, (width, round(height * width / current)),
@@ -293,10 +300,18 @@ def preview_jpeg(frame: np.ndarray, width: int = PREVIEW_WIDTH, quality: int = 7
 
 
 def _frame_rate(capture: Capture) -> float:
+    import cv2
+
     fps = capture.get(cv2.CAP_PROP_FPS)
     if not fps or not math.isfinite(fps) or fps <= 0 or fps > 240:
         return DEFAULT_FPS
     return float(fps)
+
+
+def _decode_frame(frame: np.ndarray) -> list[str]:
+    from .decoder import decode_frame
+
+    return decode_frame(frame)
 
 
 @dataclass
@@ -308,7 +323,7 @@ class CameraReader:
     on_status: Callable[[CameraStatus], None] = lambda status: None
     on_preview: Callable[[bytes], None] | None = None
     open_capture: Callable[[Source], Capture | None] = open_capture
-    decode: Callable[[np.ndarray], list[str]] = decode_frame
+    decode: Callable[[np.ndarray], list[str]] = _decode_frame
     clock: Callable[[], float] = time.monotonic
     wall: Callable[[], float] = time.time
     sleep: Callable[[float], None] | None = None  # default: waits on ``stop``
@@ -397,10 +412,14 @@ class CameraReader:
 
     def _rewind(self, capture: Capture) -> tuple[bool, np.ndarray | None]:
         """The end of a video file: play it again from its first frame."""
+        import cv2
+
         capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
         return capture.read()
 
     def _grab_looping(self, capture: Capture) -> bool:
+        import cv2
+
         if capture.grab():
             return True
         capture.set(cv2.CAP_PROP_POS_FRAMES, 0)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import gettext as _
 
-from yanpiao.decoder import DecodeError
-from yanpiao.efiles import decode_file
 from yanpiao.qr import NotInvoicePayload, parse_qr_payload
 
 from ..ext import limiter
@@ -30,6 +28,10 @@ def decode():
     data = upload.read() if upload else b""
     if not data:
         return jsonify(error="no_file", message=_("Send the image or file in a multipart field named “file”.")), 422
+    # OpenCV and PDFium load with the first file a worker decodes, not with every worker.
+    from yanpiao.decoder import DecodeError
+    from yanpiao.efiles import decode_file
+
     try:
         texts = decode_file(data)
     except DecodeError as exc:
