@@ -220,7 +220,11 @@ def change_password():
     form = PasswordChangeForm(prefix="pw")
     if not form.validate():
         return _account_page(password_form=form, status=422)
-    credentials.change_password(db.session, current_user, form.password.data)
+    user = current_user._get_current_object()
+    credentials.change_password(db.session, user, form.password.data)
+    # Every other session ends with the old password; this one carries on with the new one.
+    login_user(user, remember=bool(request.cookies.get(current_app.config.get(
+        "REMEMBER_COOKIE_NAME", "remember_token"))))
     flash(_("Your password has been changed."))
     return redirect(url_for("auth.account"), code=303)
 

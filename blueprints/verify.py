@@ -122,8 +122,11 @@ def extra_fields():
     plan = plan_fields(form.invoice_code.data or "", form.invoice_number.data or "")
     if not wants_fragment():
         return redirect(url_for("verify.verify"))
-    response = page_or_fragment("verify/page.html", "verify/_extra_fields.html", form=form, plan=plan)
-    return response
+    if request.args.get("shown") == plan.key:
+        # The fields on screen are already the right ones: swapping them again would replace
+        # the field the visitor may be typing in by then, with what it held a moment ago.
+        return "", 204
+    return page_or_fragment("verify/page.html", "verify/_extra_fields.html", form=form, plan=plan)
 
 
 def redisplay_after_csrf_error(message: str):

@@ -147,8 +147,13 @@ def login(app):
     """Sign a test client in as a user id, the way flask-login keeps it in the session."""
 
     def sign_in(client, user_id: int):
+        with app.app_context():
+            from blueprints.ext import db
+            from yanpiao.accounts import User
+
+            session_id = db.session.get(User, user_id).get_id()
         with client.session_transaction() as session:
-            session["_user_id"] = str(user_id)
+            session["_user_id"] = session_id
             session["_fresh"] = True
         return client
 

@@ -46,21 +46,20 @@ class Site:
 
     def fresh_client(self, who: str) -> FlaskClient:
         """A new client signed in as the same person (for tests that change its state)."""
-        client = self.app.test_client()
-        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-        if who != "anonymous":
-            with client.session_transaction() as session:
-                session["_user_id"] = str(self.user_ids[who])
-                session["_fresh"] = True
-        return client
+        return _new_client(self.app, None if who == "anonymous" else self.user_ids[who])
 
 
 def _new_client(app, user_id: int | None) -> FlaskClient:
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     if user_id is not None:
+        with app.app_context():
+            from blueprints.ext import db
+            from yanpiao.accounts import User
+
+            session_id = db.session.get(User, user_id).get_id()
         with client.session_transaction() as session:
-            session["_user_id"] = str(user_id)
+            session["_user_id"] = session_id
             session["_fresh"] = True
     return client
 

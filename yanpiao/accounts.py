@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -50,7 +52,16 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the session keeps: the id and a stamp of the password, so that a new password
+        (changed or reset) ends every session that was signed in with the old one."""
+        return f"{self.id}:{self.session_stamp}"
+
+    @property
+    def session_stamp(self) -> str:
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def matches_session(self, stamp: str) -> bool:
+        return hmac.compare_digest(stamp, self.session_stamp)
 
     @property
     def is_staff(self) -> bool:

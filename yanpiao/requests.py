@@ -85,6 +85,13 @@ class FieldPlan:
     extra_field: ExtraField | None
     code_needed: bool
 
+    @property
+    def key(self) -> str:
+        """Equal for two plans that show the same fields and notes."""
+        kind = self.invoice_type.code if self.invoice_type else ""
+        extra = self.extra_field.value if self.extra_field else ""
+        return f"{kind}:{extra}:{int(self.code_needed)}"
+
 
 def plan_fields(invoice_code: str = "", invoice_number: str = "") -> FieldPlan:
     """Which extra field and whether a code is needed, from partial input; never raises."""

@@ -175,6 +175,32 @@ def test_change_password(client, make_user):
     assert sign_in(client, password="a new long password").status_code == 303
 
 
+def test_a_new_password_ends_every_other_session(app, client, make_user, caplog):
+    """Someone who changes a password because it leaked must not leave the thief signed in:
+    the other browser is signed out, the one that changed it stays signed in."""
+    make_user()
+    thief, owner = app.test_client(), client
+    sign_in(thief)
+    sign_in(owner)
+    assert signed_in(thief) and signed_in(owner)
+    done = owner.post("/account/password", data={
+        "pw-current": PASSWORD, "pw-password": "a new long password",
+        "pw-confirm": "a new long password"})
+    assert done.status_code == 303
+    assert signed_in(owner)
+    assert not signed_in(thief)
+    assert thief.get("/account").status_code == 302  # back to the sign-in page
+
+    # A reset by mail ends the sessions too.
+    sign_in(thief, password="a new long password")
+    caplog.set_level(logging.INFO, logger="yanpiao.mail")
+    app.test_client().post("/password/forgot", data={"email": "user@example.com"})
+    link = reset_link(caplog)
+    app.test_client().post(link, data={"password": "another secret here",
+                                       "confirm": "another secret here"})
+    assert not signed_in(thief)
+
+
 def test_delete_account_takes_its_history_along(app, client, make_user, make_invoice):
     stored = make_invoice()
     user_id = make_user()

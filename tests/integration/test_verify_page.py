@@ -182,6 +182,22 @@ def test_extra_field_fragment_adapts_to_the_code(client, query, expected, absent
     assert expected in body and absent not in body
 
 
+def test_extra_fields_are_left_alone_while_they_are_still_the_right_ones(client):
+    """A refresh that would show the same fields swaps nothing: the visitor may already be
+    typing the check code, and a swap would put back what the field held a moment ago."""
+    headers = {"HX-Request": "true"}
+    first = client.get("/verify/fields", query_string={"invoice_code": "011002400104"},
+                       headers=headers).get_data(as_text=True)
+    shown = re.search(r'name="shown" value="([^"]+)"', first).group(1)
+    same = client.get("/verify/fields", headers=headers, query_string={
+        "invoice_code": "011002400104", "invoice_number": "1234", "check_code": "12",
+        "shown": shown})
+    assert same.status_code == 204 and same.get_data() == b""
+    changed = client.get("/verify/fields", headers=headers, query_string={
+        "invoice_code": "1100245130", "check_code": "12", "shown": shown})
+    assert changed.status_code == 200 and 'id="amount"' in changed.get_data(as_text=True)
+
+
 def test_extra_field_labels_per_type(client):
     def label(query):
         return client.get("/verify/fields", query_string=query,
