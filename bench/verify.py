@@ -9,7 +9,7 @@ What it does, in order:
    ``flask --app app registry seed --count 10000`` (the real maintenance commands), and a
    registry of 1,000,000 invoices cached under /tmp/yanpiao-bench/ (built once by bulk inserts
    of the same demo records; rebuilt when missing or when the schema's migration head changed).
-2. Times ``yanpiao.registry.find_invoice`` on both registries, half existing keys, half
+2. Times ``yanpiao.registry.find_invoice_row`` (the lookup of every check) on both registries, half existing keys, half
    missing, one session per lookup as a request has.
 3. Serves the app with gunicorn and gunicorn.conf.py, then bench/bare_app.py with the same
    settings, and drives each with the same number of keep-alive clients for a fixed time
@@ -239,7 +239,7 @@ def warm_page_cache(path: Path) -> None:
 
 def time_lookups(db_path: Path, count: int, seed: int, budget: float) -> dict:
     from yanpiao.db import make_engine, make_session_factory
-    from yanpiao.registry import find_invoice
+    from yanpiao.registry import find_invoice_row
 
     keys = lookup_keys(db_path, count, random.Random(seed))
     warm_page_cache(db_path)
@@ -254,7 +254,7 @@ def time_lookups(db_path: Path, count: int, seed: int, budget: float) -> dict:
                 break  # a slow registry must not hold the whole run hostage
             session = factory()
             started = time.perf_counter_ns()
-            invoice = find_invoice(session, code, number)
+            invoice = find_invoice_row(session, code, number)
             (found if present else missed).append(time.perf_counter_ns() - started)
             session.close()
             wrong += (invoice is not None) != present
@@ -644,7 +644,7 @@ def report(settings, http_results, lookups, timings, args) -> bool:
               f"| {ratio:.2f} | {row['server_cpu_ms']:.2f} | {row['client_cpu_ms']:.2f} "
               f"| {row['machine_busy']:.0%} | {statuses} | {row['wrong_total']}/{row['errors']} |")
     print()
-    print("| registry | size MB | lookups | find_invoice median µs | p99 µs "
+    print("| registry | size MB | lookups | find_invoice_row median µs | p99 µs "
           "| median found / missing µs | bare index probe median µs |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for row in (small, large):
