@@ -9,10 +9,12 @@ template, so no two workers ever clone from, or drop, the same database.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.pool import NullPool
 
 from blueprints.cli import upgrade_database
@@ -52,7 +54,16 @@ class PostgresDatabases:
 
     def drop(self, name: str) -> None:
         # FORCE: a background thread of the test (batch worker) may still hold a connection.
-        self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # An autovacuum worker in the database belongs to the server, not to our role, so
+        # FORCE may not end it: it finishes or yields within moments, then the drop goes on.
+        for attempt in range(20):
+            try:
+                self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                return
+            except ProgrammingError:
+                if attempt == 19:
+                    raise
+                time.sleep(0.25)
 
     def close(self) -> None:
         self._execute(f"ALTER DATABASE \"{self.template}\" WITH ALLOW_CONNECTIONS true")
