@@ -177,10 +177,10 @@ def run_one(db_path: Path, file_path: Path, plan_path: Path, fmt: str) -> dict:
     with app.app_context():
         user = create_user(db.session, "bench password", email="bench@example.com")
         db.session.commit()
-        user_id = user.id
+        session_id = user.get_id()  # what flask-login keeps in the session
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = session_id
         session["_fresh"] = True
     client.get("/batch")  # warm: templates, first connection
     data = file_path.read_bytes()

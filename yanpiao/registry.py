@@ -72,18 +72,11 @@ def invoice_items(session: Session, invoice_id: int) -> list[Any]:
 
 
 # What the rules need of an invoice, without its parties and items: bulk checks show no details.
-LOOKUP_COLUMNS = (
-    Invoice.id,
-    Invoice.type_code,
-    Invoice.invoice_code,
-    Invoice.invoice_number,
-    Invoice.issue_date,
-    Invoice.check_code,
-    Invoice.amount,
-    Invoice.total,
-    Invoice.status,
-    Invoice.verification_count,
-    Invoice.last_verified_at,
+# Table columns, not ORM attributes: plain rows come back without the ORM's loading machinery.
+LOOKUP_COLUMNS = tuple(
+    _INVOICES.c[name]
+    for name in ("id", "type_code", "invoice_code", "invoice_number", "issue_date", "check_code",
+                 "amount", "total", "status", "verification_count", "last_verified_at")
 )
 
 
@@ -103,7 +96,9 @@ def find_invoices(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tup
     if not wanted:
         return {}
     numbers = sorted({number for _code, number in wanted})
-    rows = session.execute(select(*LOOKUP_COLUMNS).where(Invoice.invoice_number.in_(numbers)))
+    rows = session.connection().execute(
+        select(*LOOKUP_COLUMNS).where(_INVOICES.c.invoice_number.in_(numbers))
+    )
     found: dict[tuple[str, str], Any] = {}
     for row in rows:
         key = lookup_key(row.invoice_code, row.invoice_number)
