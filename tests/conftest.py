@@ -38,7 +38,16 @@ def postgres_databases():
 
 
 @pytest.fixture
-def database_url(request, tmp_path, postgres_databases):
+def sqlite_database_url(tmp_path, migrated_template):
+    """A fresh migrated SQLite file. Tests of SQLite itself override ``database_url`` with it,
+    so they run on SQLite in both passes of `make test`."""
+    path = tmp_path / "yanpiao.db"
+    shutil.copyfile(migrated_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def database_url(request, postgres_databases):
     """A fresh migrated database for this test: a SQLite file, or PostgreSQL when
     TEST_DATABASE_URL is set (`make test` runs the suite both ways)."""
     if postgres_databases is not None:
@@ -46,9 +55,7 @@ def database_url(request, tmp_path, postgres_databases):
         yield postgres_databases.url_of(name)
         postgres_databases.drop(name)
         return
-    path = tmp_path / "yanpiao.db"
-    shutil.copyfile(request.getfixturevalue("migrated_template"), path)
-    yield f"sqlite:///{path}"
+    yield request.getfixturevalue("sqlite_database_url")
 
 
 @pytest.fixture(autouse=True)

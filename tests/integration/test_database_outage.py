@@ -227,14 +227,19 @@ def test_db_upgrade_works_on_an_empty_database(tmp_path):
 # --- SQLite ------------------------------------------------------------------------------------
 
 
-def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app, database_url):
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite settings")
-    engine = app.extensions["database"].engine
-    with engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
-        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+class TestSQLiteSettings:
+    """On a SQLite file in both passes of `make test`."""
+
+    @pytest.fixture
+    def database_url(self, sqlite_database_url):
+        return sqlite_database_url
+
+    def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(self, app):
+        engine = app.extensions["database"].engine
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
 def test_an_unreachable_redis_does_not_stop_the_app(database_url):
