@@ -12,6 +12,7 @@ from blueprints.cli import upgrade_database
 from yanpiao import registry
 from yanpiao.db import make_engine
 
+import sessions
 from factories import TODAY, invoice_record  # noqa: F401  (re-exported for tests)
 
 
@@ -153,15 +154,4 @@ def make_user(app):
 def login(app):
     """Sign a test client in as a user id, the way flask-login keeps it in the session."""
 
-    def sign_in(client, user_id: int):
-        with app.app_context():
-            from blueprints.ext import db
-            from yanpiao.accounts import User
-
-            session_id = db.session.get(User, user_id).get_id()
-        with client.session_transaction() as session:
-            session["_user_id"] = session_id
-            session["_fresh"] = True
-        return client
-
-    return sign_in
+    return lambda client, user_id: sessions.sign_in(app, client, user_id)

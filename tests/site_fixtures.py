@@ -19,6 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from factories import invoice_record
+from sessions import sign_in
 from yanpiao.accounts import Role
 
 EN = {"Accept-Language": "en"}
@@ -53,14 +54,7 @@ def _new_client(app, user_id: int | None) -> FlaskClient:
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     if user_id is not None:
-        with app.app_context():
-            from blueprints.ext import db
-            from yanpiao.accounts import User
-
-            session_id = db.session.get(User, user_id).get_id()
-        with client.session_transaction() as session:
-            session["_user_id"] = session_id
-            session["_fresh"] = True
+        sign_in(app, client, user_id)
     return client
 
 
