@@ -5,6 +5,8 @@ in the visitor's language (JSON under /api) with Retry-After."""
 from __future__ import annotations
 
 import io
+import threading
+import time
 
 import pytest
 
@@ -92,3 +94,32 @@ def test_limits_count_per_route(limited_app):
         SENDERS["verify form"](client, {})
     assert SENDERS["sign in"](client, {}).status_code != 429
     assert client.get("/verify").status_code == 200  # reading the page is never limited
+
+
+def test_memory_counters_start_no_threads_and_still_forget_expired_ones(monkeypatch):
+    """The default ``memory://`` storage counts and expires inline: limits' own class started a
+    timer thread on the first hit 10 ms after the previous one, ~100 threads a second a worker
+    under load."""
+    from limits import parse
+    from limits.storage import storage_from_string
+    from limits.strategies import FixedWindowRateLimiter
+
+    storage = storage_from_string("memory://")
+    storage.SWEEP_EVERY = 0.0
+    limiter = FixedWindowRateLimiter(storage)
+    started = []
+    monkeypatch.setattr(threading.Thread, "start", lambda thread: started.append(thread))
+
+    two_a_minute = parse("2 per minute")
+    allowed = []
+    for _ in range(3):
+        allowed.append(limiter.hit(two_a_minute, "198.51.100.1"))
+        time.sleep(0.02)  # past the 10 ms after which limits would start its next timer
+    assert allowed == [True, True, False]
+    assert started == []
+
+    storage.incr("gone-soon", expiry=0.01)
+    time.sleep(0.02)
+    storage.incr("another", expiry=60)  # any hit sweeps what has expired
+    assert "gone-soon" not in storage.storage
+    assert started == []
