@@ -59,7 +59,7 @@ def _in_flight(url: str, count: int) -> tuple[list[threading.Thread], list]:
     threads = [threading.Thread(target=fetch) for _ in range(count)]
     for thread in threads:
         thread.start()
-    time.sleep(0.7)  # all of them are being answered now
+    time.sleep(0.7)  # all of them have reached gunicorn: being answered or queued for a thread
     return threads, answers
 
 
