@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from yanpiao.registry import Reason
 from yanpiao.requests import ErrorCode, FieldError
 from yanpiao.types import EntryPath, ExtraField, InvoiceType, Outcome, Status
 
@@ -237,3 +238,14 @@ DECODE_ERRORS = {
 
 def decode_error_message(reason: str) -> str:
     return str(DECODE_ERRORS.get(reason, _CORRUPT))
+
+
+def import_reason(reason: Reason) -> str:
+    """Why a line of a registry import was refused, in the reader's language.
+
+    The domain marks its English templates for the catalogs (``yanpiao.registry.N_``); field
+    names and the file's own values stay as they were written.
+    """
+    params = {key: import_reason(value) if isinstance(value, Reason) else value
+              for key, value in reason.params.items()}
+    return _(reason.template, **params)

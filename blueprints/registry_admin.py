@@ -29,7 +29,7 @@ from yanpiao.upkeep import JobState
 
 from .access import staff_required
 from .ext import db, limiter
-from .messages import FIELD_LABELS, STATUS_NAMES, TYPE_NAMES
+from .messages import FIELD_LABELS, STATUS_NAMES, TYPE_NAMES, import_reason
 from .render import page_or_fragment, wants_fragment
 
 bp = Blueprint("registry_admin", __name__, url_prefix="/staff/registry")
@@ -331,6 +331,7 @@ def upkeep_words():
     return {
         "job_state_name": lambda state: JOB_STATE_NAMES[JobState(state)],
         "field_error_list": field_errors,
+        "import_reason": import_reason,
         "allowed_targets": upkeep.allowed_targets,
         "disagreeing_fields": _disagreeing_fields,
         "csv_columns": registry.CSV_COLUMNS,

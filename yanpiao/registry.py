@@ -209,15 +209,55 @@ def snapshot(invoice: Any, items: Iterable[Any] | None = None) -> InvoiceSnapsho
 # --- import -------------------------------------------------------------------------------
 
 
+def N_(template: str) -> str:
+    """Marks an English template for the message catalogs; the staff pages translate it."""
+    return template
+
+
+class Reason(str):
+    """Why a line was refused: English text (the CLI prints it) that keeps its template and
+    values, so that a page can put the same reason into the reader's language."""
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, **params: Any) -> Reason:
+        reason = super().__new__(cls, template % params if params else template)
+        reason.template, reason.params = template, params
+        return reason
+
+    def to_json(self) -> dict[str, Any]:
+        return {"template": self.template,
+                "params": {key: value.to_json() if isinstance(value, Reason) else value
+                           for key, value in self.params.items()}}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Reason:
+        """A stored reason; the plain text of a report written before reasons kept templates
+        comes back as its own template."""
+        if isinstance(data, str):
+            return cls(data)
+        params = {key: cls.from_json(value) if isinstance(value, dict) else value
+                  for key, value in data["params"].items()}
+        return cls(data["template"], **params)
+
+
 class ImportError_(ValueError):
-    """A line of an import file that cannot be stored, with the reason in plain words."""
+    """A line of an import file that cannot be stored, with its ``Reason``."""
+
+    def __init__(self, template: str, **params: Any) -> None:
+        self.reason = Reason(template, **params)
+        super().__init__(self.reason)
+
+    def __str__(self) -> str:
+        return str(self.reason)
 
 
 @dataclass
 class ImportReport:
     added: int = 0
     updated: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
+    errors: list[tuple[int, Reason]] = field(default_factory=list)
 
     @property
     def refused(self) -> int:
@@ -229,9 +269,10 @@ def _text(record: dict, key: str, max_length: int | None = None) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ImportError_(f"'{key}' must be a string")
+        raise ImportError_(N_("'%(field)s' must be a string"), field=key)
     if max_length is not None and len(value) > max_length:
-        raise ImportError_(f"'{key}' is longer than {max_length} characters")
+        raise ImportError_(N_("'%(field)s' is longer than %(limit)d characters"), field=key,
+                          limit=max_length)
     return value
 
 
@@ -239,36 +280,40 @@ def _amount(record: dict, key: str, required: bool = True) -> Decimal:
     value = record.get(key)
     if value in (None, ""):
         if required:
-            raise ImportError_(f"'{key}' is missing")
+            raise ImportError_(N_("'%(field)s' is missing"), field=key)
         return Decimal("0.00")
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ImportError_(f"'{key}' is not an amount")
+        raise ImportError_(N_("'%(field)s' is not an amount"), field=key)
     try:
         return normalize.parse_amount(str(value))
     except ValueError:
-        raise ImportError_(f"'{key}' is not an amount: {value!r}") from None
+        raise ImportError_(N_("'%(field)s' is not an amount: %(value)s"), field=key,
+                          value=repr(value)) from None
 
 
 def _digits(record: dict, key: str, lengths: tuple[int, ...]) -> str:
     value = _text(record, key)
     if not value.isascii() or not value.isdigit() or len(value) not in lengths:
-        wanted = " or ".join(str(n) for n in lengths)
-        raise ImportError_(f"'{key}' must be {wanted} digits, not {value!r}")
+        if len(lengths) == 1:
+            raise ImportError_(N_("'%(field)s' must be %(length)d digits, not %(value)s"),
+                               field=key, length=lengths[0], value=repr(value))
+        raise ImportError_(N_("'%(field)s' must be %(length)d or %(other)d digits, not %(value)s"),
+                           field=key, length=lengths[0], other=lengths[1], value=repr(value))
     return value
 
 
 def parse_import_record(record: Any) -> dict[str, Any]:
     """Check one import record and return the column values of an ``Invoice``."""
     if not isinstance(record, dict):
-        raise ImportError_("a line must be a JSON object")
+        raise ImportError_(N_("a line must be a JSON object"))
     type_code = _text(record, "type")
     invoice_type = InvoiceType.from_code(type_code)
     if invoice_type is None:
-        raise ImportError_(f"unknown invoice type {type_code!r}")
+        raise ImportError_(N_("unknown invoice type %(value)s"), value=repr(type_code))
     if invoice_type.is_digital:
         code = _text(record, "invoice_code")
         if code:
-            raise ImportError_("'invoice_code' must be empty for type 31 and 32")
+            raise ImportError_(N_("'invoice_code' must be empty for type 31 and 32"))
         number = _digits(record, "invoice_number", (codes.DIGITAL_NUMBER_LENGTH,))
     else:
         code = _digits(record, "invoice_code", (10, 12))
@@ -276,23 +321,25 @@ def parse_import_record(record: Any) -> dict[str, Any]:
         try:
             derived = codes.type_from_code(code)
         except ValueError:
-            raise ImportError_(f"invoice code {code} names no invoice kind") from None
+            raise ImportError_(N_("invoice code %(code)s names no invoice kind"),
+                               code=code) from None
         if derived is not invoice_type:
-            raise ImportError_(
-                f"invoice code {code} is of type {derived.code}, not {invoice_type.code}"
-            )
+            raise ImportError_(N_("invoice code %(code)s is of type %(derived)s, not %(stated)s"),
+                               code=code, derived=derived.code, stated=invoice_type.code)
     try:
         issue_date = date.fromisoformat(_text(record, "issue_date"))
     except ValueError:
-        raise ImportError_(f"'issue_date' must be YYYY-MM-DD, not {record.get('issue_date')!r}") from None
+        raise ImportError_(N_("'issue_date' must be YYYY-MM-DD, not %(value)s"),
+                           value=repr(record.get("issue_date"))) from None
     check_code = _text(record, "check_code")
     if invoice_type.extra_field.value == "check_code":
         check_code = _digits(record, "check_code", (20,))
     elif check_code and (not check_code.isdigit() or len(check_code) != 20):
-        raise ImportError_(f"'check_code' must be 20 digits or empty, not {check_code!r}")
+        raise ImportError_(N_("'check_code' must be 20 digits or empty, not %(value)s"),
+                           value=repr(check_code))
     status = _text(record, "status") or Status.NORMAL.value
     if status not in {s.value for s in Status}:
-        raise ImportError_(f"unknown status {status!r}")
+        raise ImportError_(N_("unknown status %(value)s"), value=repr(status))
 
     values: dict[str, Any] = {
         "type_code": invoice_type.code,
@@ -310,16 +357,16 @@ def parse_import_record(record: Any) -> dict[str, Any]:
     for role in ("seller", "buyer"):
         party = record.get(role) or {}
         if not isinstance(party, dict):
-            raise ImportError_(f"'{role}' must be an object")
+            raise ImportError_(N_("'%(field)s' must be an object"), field=role)
         for name in PARTY_FIELDS:
             values[f"{role}_{name}"] = _text(party, name, PARTY_LIMITS[name])
     items = record.get("items") or []
     if not isinstance(items, list):
-        raise ImportError_("'items' must be a list")
+        raise ImportError_(N_("'items' must be a list"))
     parsed_items = []
     for position, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            raise ImportError_(f"item {position} must be an object")
+            raise ImportError_(N_("item %(position)d must be an object"), position=position)
         try:
             parsed_items.append(
                 {
@@ -335,7 +382,8 @@ def parse_import_record(record: Any) -> dict[str, Any]:
                 }
             )
         except ImportError_ as exc:
-            raise ImportError_(f"item {position}: {exc}") from None
+            raise ImportError_(N_("item %(position)d: %(reason)s"), position=position,
+                               reason=exc.reason) from None
     values["items"] = parsed_items
     return values
 
@@ -355,7 +403,7 @@ def store_invoice(session: Session, values: dict[str, Any]) -> bool:
     return added
 
 
-def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, str | None]]:
+def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, Reason | None]]:
     """(line number, record, error) for every non-blank line."""
     for number, line in enumerate(lines, start=1):
         line = line.lstrip("\ufeff").strip()
@@ -364,7 +412,8 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, str | N
         try:
             yield number, json.loads(line), None
         except json.JSONDecodeError as exc:
-            yield number, None, f"not valid JSON: {exc.msg} (column {exc.colno})"
+            yield number, None, Reason(N_("not valid JSON: %(detail)s (column %(column)d)"),
+                                       detail=exc.msg, column=exc.colno)
 
 
 # CSV: the fields of DESIGN 3.3 flattened, one row per line item. Parties and items get a
@@ -382,27 +431,29 @@ CSV_COLUMNS = CSV_INVOICE_COLUMNS + CSV_ITEM_COLUMNS
 CSV_REQUIRED_COLUMNS = ("type", "invoice_number", "issue_date")
 
 
-def _csv_header_error(names: list[str]) -> str | None:
+def _csv_header_error(names: list[str]) -> Reason | None:
     unknown = [name for name in names if name not in CSV_COLUMNS]
     if unknown:
-        return f"unknown column {unknown[0]!r} in the header; the columns are {', '.join(CSV_COLUMNS)}"
+        return Reason(N_("unknown column %(column)s in the header; the columns are %(columns)s"),
+                      column=repr(unknown[0]), columns=", ".join(CSV_COLUMNS))
     missing = [name for name in CSV_REQUIRED_COLUMNS if name not in names]
     if missing:
-        return f"the header has no {missing[0]!r} column"
+        return Reason(N_("the header has no %(column)s column"), column=repr(missing[0]))
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
-        return f"the header names {repeated[0]!r} twice"
+        return Reason(N_("the header names %(column)s twice"), column=repr(repeated[0]))
     return None
 
 
-def _csv_invoice(rows: list[tuple[int, dict[str, str]]]) -> tuple[int, dict | None, str | None]:
+def _csv_invoice(rows: list[tuple[int, dict[str, str]]]) -> tuple[int, dict | None, Reason | None]:
     """One invoice from its rows: the invoice columns of the first, an item from each."""
     first_line, first = rows[0]
     for line, row in rows[1:]:
         for name in CSV_INVOICE_COLUMNS:
             if row.get(name, "") != first.get(name, ""):
-                return first_line, None, (
-                    f"line {line} continues this invoice with a different {name!r}"
+                return first_line, None, Reason(
+                    N_("line %(line)d continues this invoice with a different %(column)s"),
+                    line=line, column=repr(name),
                 )
     record: dict[str, Any] = {name: first.get(name, "") for name in CSV_RECORD_COLUMNS}
     for role in ("seller", "buyer"):
@@ -416,7 +467,7 @@ def _csv_invoice(rows: list[tuple[int, dict[str, str]]]) -> tuple[int, dict | No
     return first_line, record, None
 
 
-def read_csv(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, str | None]]:
+def read_csv(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, Reason | None]]:
     """(line number, record, error) for every invoice of a CSV file with a header row.
 
     Records have the shape of the JSON Lines format, so both go through the same checks. An
@@ -428,7 +479,7 @@ def read_csv(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, str | Non
     except StopIteration:
         return
     except csv.Error as exc:
-        yield 1, None, f"not valid CSV: {exc}"
+        yield 1, None, Reason(N_("not valid CSV: %(detail)s"), detail=str(exc))
         return
     names = [name.strip().lower() for name in header]
     error = _csv_header_error(names)
@@ -446,13 +497,14 @@ def read_csv(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, str | Non
             break
         except csv.Error as exc:
             line_end = reader.line_num
-            yield line, None, f"not valid CSV: {exc}"
+            yield line, None, Reason(N_("not valid CSV: %(detail)s"), detail=str(exc))
             continue
         line_end = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
         if len(row) > len(names):
-            yield line, None, f"{len(row)} fields, but the header names {len(names)} columns"
+            yield line, None, Reason(N_("%(count)d fields, but the header names %(columns)d columns"),
+                                    count=len(row), columns=len(names))
             continue
         values = {name: cell.strip() for name, cell in zip(names, row)}
         key = (values.get("type", ""), values.get("invoice_code", ""),
@@ -500,7 +552,7 @@ def decode_import(data: bytes) -> str:
     raise UnreadableFile("encoding", "the file is neither UTF-8 nor GB18030 text")
 
 
-def read_records(text: str, file_format: str) -> Iterator[tuple[int, dict | None, str | None]]:
+def read_records(text: str, file_format: str) -> Iterator[tuple[int, dict | None, Reason | None]]:
     """(line number, record, error) triples of a whole file in either format."""
     # newline="": line breaks inside quoted CSV fields and U+2028 in JSON stay inside their line.
     lines = io.StringIO(text, newline="")
@@ -523,7 +575,7 @@ StatusChangeHook = Callable[[int, int, str, str], None]
 
 
 def check_records(
-    numbered: Iterable[tuple[int, Any, str | None]],
+    numbered: Iterable[tuple[int, Any, Reason | None]],
     report: ImportReport,
     progress: Callable[[int], None] | None = None,
 ) -> list[tuple[int, dict[str, Any]]]:
@@ -534,7 +586,7 @@ def check_records(
             try:
                 checked.append((number, parse_import_record(record)))
             except ImportError_ as exc:
-                error = str(exc)
+                error = exc.reason
         if error is not None:
             report.errors.append((number, error))
         if progress is not None:
@@ -595,7 +647,7 @@ def _write_batch(
 
 def import_records(
     session: Session,
-    numbered: Iterable[tuple[int, Any, str | None]],
+    numbered: Iterable[tuple[int, Any, Reason | None]],
     *,
     batch_size: int = 500,
     demo: bool = False,

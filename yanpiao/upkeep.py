@@ -92,8 +92,10 @@ class ImportJob(Base):
         return state
 
     @property
-    def refused_lines(self) -> list[tuple[int, str]]:
-        return [(int(line), str(reason)) for line, reason in json.loads(self.errors or "[]")]
+    def refused_lines(self) -> list[tuple[int, registry.Reason]]:
+        """(line, reason) of the refused lines kept, in file order."""
+        return [(int(line), registry.Reason.from_json(reason))
+                for line, reason in json.loads(self.errors or "[]")]
 
     @property
     def percent_checked(self) -> int:
@@ -270,7 +272,10 @@ def run_import_job(
         job.state = JobState.DONE.value
         job.lines_checked = job.total_lines
         job.added, job.updated, job.refused = report.added, report.updated, report.refused
-        job.errors = json.dumps(report.errors[:MAX_STORED_ERRORS], ensure_ascii=False)
+        job.errors = json.dumps(
+            [(line, reason.to_json()) for line, reason in report.errors[:MAX_STORED_ERRORS]],
+            ensure_ascii=False,
+        )
         job.finished_at = job.heartbeat_at = now()
         job.content = None
         session.commit()  # the invoices and the job's result, together

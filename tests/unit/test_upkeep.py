@@ -170,6 +170,22 @@ def test_refused_lines_do_not_stop_the_good_ones(db):
     assert report.errors == [(2, "unknown invoice type '99'")]
 
 
+def test_a_stored_reason_keeps_its_template_and_values_nested_ones_too(db, staff):
+    bad_item = invoice_record(items=[{"name": "咨询服务", "amount": "ten"}])
+    job = upkeep.create_import_job(db, "a.jsonl", jsonl(bad_item), user=staff)
+    [(line, reason)] = upkeep.run_import_job(db, job.id).refused_lines
+    assert (line, reason) == (1, "item 1: 'amount' is not an amount: 'ten'")
+    assert reason.template == "item %(position)d: %(reason)s"
+    inner = reason.params["reason"]
+    assert (inner.template, inner.params) == (
+        "'%(field)s' is not an amount: %(value)s", {"field": "amount", "value": "'ten'"})
+
+
+def test_reports_stored_as_plain_text_still_read():
+    job = upkeep.ImportJob(errors=json.dumps([[3, "unknown status 'x'"]]))
+    assert job.refused_lines == [(3, "unknown status 'x'")]
+
+
 def test_a_later_line_for_the_same_invoice_wins(db):
     first, second = invoice_record(remarks="first"), invoice_record(remarks="second", items=[])
     report = upkeep.import_file(db, jsonl(first, second), "a.jsonl")
@@ -200,6 +216,8 @@ def test_a_job_runs_to_its_report_and_forgets_the_file(db, staff):
     assert done.state == JobState.DONE
     assert (done.added, done.updated, done.refused, done.lines_checked) == (1, 0, 1, 2)
     assert done.refused_lines == [(2, "unknown invoice type ''")]
+    [(_line, reason)] = done.refused_lines
+    assert (reason.template, reason.params) == ("unknown invoice type %(value)s", {"value": "''"})
     assert done.content is None and done.percent_checked == 100
     assert upkeep.run_import_job(db, job.id) is None  # a job runs once
 
