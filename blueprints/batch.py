@@ -101,11 +101,10 @@ def job(job_id: str):
     job = own_job(job_id)
     keep_running(job)
     show, page = _filter_args()
-    context = {"job": job, "show": show, "page_number": page, "filters": FILTERS}
+    context = {"job": job, "show": show, "filters": FILTERS}
     if job.is_finished:
-        rows, count = page_of_rows(db.session, job.id, show, page, PER_PAGE)
-        context.update(summary=summarize(db.session, job.id), rows=rows, count=count,
-                       pages=max(1, -(-count // PER_PAGE)))
+        context.update(summary=summarize(db.session, job.id),
+                       row_page=page_of_rows(db.session, job.id, show, page, PER_PAGE))
     target = request.headers.get("HX-Target", "")
     fragment = "batch/_rows.html" if target == "batch-rows" and job.is_finished else "batch/_job.html"
     return page_or_fragment("batch/job.html", fragment, **context)

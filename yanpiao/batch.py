@@ -38,6 +38,7 @@ from . import accounts  # noqa: F401  (users, whom jobs belong to)
 from . import bulk, registry
 from .batch_files import BatchFileError, InputRow, read_upload
 from .db import Base, UTCDateTime, utcnow
+from .paging import Page
 from .requests import FIELDS, FieldError
 from .types import EntryPath, Outcome, Status
 from .verification import BulkRow, Settings, VerificationResult, verify_many
@@ -494,16 +495,21 @@ def _filtered(query, job_id: str, show: str):
 FILTERS = (*(f.value for f in RowFilter), *(o.value for o in Outcome), *(s.value for s in Status))
 
 
+@dataclass(frozen=True)
+class RowPage(Page):
+    rows: list[BatchRow] = field(default_factory=list)
+
+
 def page_of_rows(
     session: Session, job_id: str, show: str = RowFilter.ALL, page: int = 1, per_page: int = 50
-) -> tuple[list[BatchRow], int]:
-    """One page of rows in file order, and how many rows the filter matches in all."""
+) -> RowPage:
+    """One page of rows in file order; its ``total`` is how many rows the filter matches."""
     count = session.scalar(_filtered(select(func.count()).select_from(BatchRow), job_id, show))
     rows = session.scalars(
         _filtered(select(BatchRow), job_id, show)
         .order_by(BatchRow.row_number).offset((page - 1) * per_page).limit(per_page)
     )
-    return list(rows), count or 0
+    return RowPage(total=count or 0, page=page, per_page=per_page, rows=list(rows))
 
 
 def iter_rows(session: Session, job_id: str, show: str = RowFilter.ALL,

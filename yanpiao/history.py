@@ -11,7 +11,7 @@ import csv
 import io
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, and_, delete, false, func, select, update
 from sqlalchemy.orm import Session
 
 from .models import VerificationRecord
+from .paging import Page
 from .types import InvoiceType, Outcome, Status
 
 PER_PAGE = 20
@@ -83,23 +84,8 @@ def _conditions(owner: Owner, flt: HistoryFilter, tz: ZoneInfo) -> list[ColumnEl
 
 
 @dataclass(frozen=True)
-class HistoryPage:
-    records: list[VerificationRecord]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+class HistoryPage(Page):
+    records: list[VerificationRecord] = field(default_factory=list)
 
 
 def history_page(
@@ -123,7 +109,7 @@ def history_page(
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
-    return HistoryPage(list(records), total, page, per_page)
+    return HistoryPage(total=total, page=page, per_page=per_page, records=list(records))
 
 
 def matching_records(

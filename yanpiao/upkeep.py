@@ -17,7 +17,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ from .accounts import User
 from .db import Base, UTCDateTime, utcnow
 from .models import Invoice, VerificationRecord
 from .normalize import fold
+from .paging import Page
 from .types import EntryPath, InvoiceType, Outcome, Status
 
 log = logging.getLogger(__name__)
@@ -330,23 +331,8 @@ class InvoiceQuery:
 
 
 @dataclass(frozen=True)
-class ResultPage:
-    rows: list[Any]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+class ResultPage(Page):
+    rows: list[Any] = field(default_factory=list)
 
 
 def _page(session: Session, query, order, page: int, per_page: int) -> ResultPage:
@@ -354,7 +340,7 @@ def _page(session: Session, query, order, page: int, per_page: int) -> ResultPag
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     rows = session.execute(query.order_by(*order).limit(per_page).offset((page - 1) * per_page))
-    return ResultPage(list(rows), total, page, per_page)
+    return ResultPage(total=total, page=page, per_page=per_page, rows=list(rows))
 
 
 SEARCH_COLUMNS = (
@@ -447,7 +433,7 @@ def verification_log(
         )
         for row in result.rows
     ]
-    return ResultPage(rows, result.total, result.page, result.per_page)
+    return ResultPage(total=result.total, page=result.page, per_page=result.per_page, rows=rows)
 
 
 # --- status changes -----------------------------------------------------------------------

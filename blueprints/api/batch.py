@@ -101,7 +101,7 @@ def batch_status(job_id: str):
         limit = _int_arg("limit", 1000, MAX_PAGE) or 1000
         page = _int_arg("page", 1, 10**6) or 1
         summary = summarize(db.session, job.id)
-        rows, count = page_of_rows(db.session, job.id, "all", page, limit)
+        page_rows = page_of_rows(db.session, job.id, "all", page, limit)
         body["summary"] = {
             "rows": summary.total,
             "valid": summary.valid,
@@ -109,10 +109,10 @@ def batch_status(job_id: str):
             "outcomes": {outcome.value: n for outcome, n in summary.outcomes.items()},
             "statuses": {status.value: n for status, n in summary.statuses.items()},
         }
-        body["rows"] = [_row(row) for row in rows]
+        body["rows"] = [_row(row) for row in page_rows.rows]
         body["page"] = page
         body["next"] = (url_for("api.batch_status", job_id=job.id, page=page + 1, limit=limit)
-                        if page * limit < count else None)
+                        if page_rows.has_next else None)
     return jsonify(body)
 
 

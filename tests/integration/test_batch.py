@@ -215,6 +215,11 @@ def test_results_table_filters_and_pages(app, client, user, stored_invoices):
     assert "100 rows match." in body
     assert "Invoice code: The invoice code has 10 or 12 digits; you entered 3." in body
     assert "Page 1 of 2." in body
+    # The next page: a plain link to the rows of page 2, which htmx swaps in place.
+    [link] = re.findall(r'<a href="([^"]+)" rel="next"([^>]*)>', body)
+    assert html.unescape(link[0]) == f"/batch/{job_id}?show=invalid&page=2#batch-rows"
+    assert 'hx-target="#batch-rows"' in link[1] and 'hx-swap="outerHTML"' in link[1]
+    assert 'rel="prev"' not in body
 
     fragment = client.get(f"/batch/{job_id}?show=duplicates&page=2",
                           headers={"HX-Request": "true", "HX-Target": "batch-rows",
