@@ -12,7 +12,7 @@ from pathlib import Path
 
 import segno
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -30,6 +30,7 @@ from yanpiao.verification import result_from_record
 from . import messages
 from .context import external_url, history_owner, verification_settings
 from .ext import db, limiter
+from .i18n import current_language
 from .render import page_or_fragment, wants_fragment
 
 bp = Blueprint("receipts", __name__, url_prefix="/receipts")
@@ -192,6 +193,7 @@ def pdf(receipt_id: str):
     _content, document = _signed(receipt_id)
     check = signer().check(document)
     fields = dict(check.fields)
+    language = current_language()
     spec = receipts.PdfReceipt(
         title=_("Yanpiao verification receipt"),
         verdict=verdict(fields)[1],
@@ -204,11 +206,13 @@ def pdf(receipt_id: str):
               "upload this PDF at %(url)s.", url=external_url("receipts.check")),
             _("Public key fingerprint: %(fingerprint)s", fingerprint=signer().fingerprint),
         ],
-        lang=str(get_locale() or "zh_Hans").replace("_", "-"),
+        lang=language["html_lang"],
+        rtl=language["dir"] == "rtl",
         filename=f"yanpiao-receipt-{receipt_id}.txt",
     )
     font = receipts.find_cjk_font(current_app.config["YANPIAO_RECEIPT_FONT"])
-    response = Response(receipts.render_pdf(spec, font), mimetype="application/pdf")
+    pdf = receipts.render_pdf(spec, font, receipts.find_fallback_font())
+    response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="yanpiao-receipt-{receipt_id}.pdf"'
     )

@@ -270,6 +270,19 @@ class FontChoice:
     index: int = 0
 
 
+# Arabic, which the CJK fonts lack: Debian's fonts-noto-core, else fonts-dejavu-core.
+FALLBACK_FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+)
+
+
+def find_fallback_font() -> str | None:
+    """A font with Arabic letters, which the CJK fonts lack."""
+    return next((path for path in FALLBACK_FONT_CANDIDATES if os.path.isfile(path)), None)
+
+
 @lru_cache(maxsize=8)
 def find_cjk_font(preferred: str = "") -> FontChoice | None:
     """A font that has Chinese glyphs: the configured one, else Debian's fonts-noto-cjk.
@@ -312,10 +325,15 @@ class PdfReceipt:
     notes: Sequence[str] = ()
     lang: str = "zh-Hans"
     filename: str = "receipt.txt"
+    rtl: bool = False  # Arabic: the page is mirrored, paragraphs read from the right
 
 
-def render_pdf(receipt: PdfReceipt, font: FontChoice | None) -> bytes:
-    """An A4 receipt with a QR code to its page; the signed text rides along as an attachment."""
+def render_pdf(receipt: PdfReceipt, font: FontChoice | None, fallback: str | None = None) -> bytes:
+    """An A4 receipt with a QR code to its page; the signed text rides along as an attachment.
+
+    A right-to-left receipt is laid out mirrored, drawn in ``fallback`` (a font with Arabic
+    letters; ``font`` has none) and its text shaped by HarfBuzz: joined letters, in reading order.
+    """
     import segno
     from fpdf import FPDF
     from fpdf.enums import Align, WrapMode, XPos, YPos
@@ -326,8 +344,16 @@ def render_pdf(receipt: PdfReceipt, font: FontChoice | None) -> bytes:
     pdf.set_lang(receipt.lang)
     pdf.set_auto_page_break(True, margin=15)
     if font is not None:
-        pdf.add_font("receipt", "", font.path, collection_font_number=font.index)
-        family = "receipt"
+        pdf.add_font("cjk", "", font.path, collection_font_number=font.index)
+        family = "cjk"
+        if receipt.rtl and fallback is not None:
+            # The Arabic font first and the CJK one for what it lacks (Chinese names): the other
+            # way round, fpdf2 2.8.9 drew the CJK text at the size of an earlier line.
+            pdf.add_font("arabic", "", fallback)
+            pdf.set_fallback_fonts(["cjk"])
+            family = "arabic"
+        if receipt.rtl:
+            pdf.set_text_shaping(True)
 
         def text(value: str) -> str:
             # CLDR puts narrow no-break spaces into times ("2:35 PM"); CJK fonts lack them.
@@ -339,10 +365,16 @@ def render_pdf(receipt: PdfReceipt, font: FontChoice | None) -> bytes:
             value = value.replace("\u202f", "\u00a0")
             return value.encode("latin-1", "replace").decode("latin-1")
 
-    def lines(w: float, h: float, value: str, **kwargs) -> None:
+    reading_side = Align.R if receipt.rtl and font is not None else Align.L
+
+    def lines(w: float, h: float, value: str, align: Align = reading_side, **kwargs) -> None:
         kwargs.setdefault("new_x", XPos.LMARGIN)
         kwargs.setdefault("new_y", YPos.NEXT)
-        pdf.multi_cell(w, h, text(value), align=Align.L, **kwargs)
+        pdf.multi_cell(w, h, text(value), align=align, **kwargs)
+
+    def mirrored(x: float, w: float) -> float:
+        """The left edge of a box ``x`` from the start of the line, in the reading direction."""
+        return pdf.l_margin + (width - x - w if reading_side is Align.R else x)
 
     pdf.add_page()
     width = pdf.epw
@@ -357,7 +389,7 @@ def render_pdf(receipt: PdfReceipt, font: FontChoice | None) -> bytes:
     qr.seek(0)
     qr_size = 42
     top = pdf.get_y()
-    pdf.image(qr, x=pdf.l_margin + width - qr_size, y=top, w=qr_size, h=qr_size)
+    pdf.image(qr, x=mirrored(width - qr_size, qr_size), y=top, w=qr_size, h=qr_size)
 
     label_width, value_width = 48, width - 48 - qr_size - 4
     pdf.set_font(family, size=10)
@@ -367,9 +399,10 @@ def render_pdf(receipt: PdfReceipt, font: FontChoice | None) -> bytes:
         y = pdf.get_y()
         line_width = value_width if y < top + qr_size else width - label_width
         pdf.set_text_color(80, 90, 95)
+        pdf.set_x(mirrored(0, label_width - 2))
         lines(label_width - 2, 6, label)
         label_bottom = pdf.get_y()
-        pdf.set_xy(pdf.l_margin + label_width, y)
+        pdf.set_xy(mirrored(label_width, line_width), y)
         pdf.set_text_color(0, 0, 0)
         lines(line_width, 6, value, wrapmode=WrapMode.CHAR)
         pdf.set_y(max(pdf.get_y(), label_bottom))
@@ -378,14 +411,14 @@ def render_pdf(receipt: PdfReceipt, font: FontChoice | None) -> bytes:
     pdf.set_font(family, size=9)
     lines(width, 5, receipt.link_note)
     pdf.set_text_color(11, 83, 148)
-    lines(width, 5, receipt.link, link=receipt.link, wrapmode=WrapMode.CHAR)
+    lines(width, 5, receipt.link, align=Align.L, link=receipt.link, wrapmode=WrapMode.CHAR)
     pdf.set_text_color(0, 0, 0)
     for note in receipt.notes:
         pdf.ln(1)
         lines(width, 5, note)
     pdf.ln(3)
     pdf.set_font(family, size=7)
-    lines(width, 3.6, receipt.document, wrapmode=WrapMode.CHAR)
+    lines(width, 3.6, receipt.document, align=Align.L, wrapmode=WrapMode.CHAR)
 
     # Uncompressed, so the signed text can be found in the PDF's bytes when it is uploaded.
     pdf.embed_file(

@@ -99,6 +99,25 @@ def test_the_pdf_is_a_receipt_that_checks_genuine(app, client, receipt):
     assert receipt_id in text(checked)
 
 
+def test_an_arabic_reader_gets_the_pdf_in_arabic_letters(app, client, receipt):
+    import pypdfium2 as pdfium
+
+    receipt_id, link = receipt
+    reader = app.test_client()
+    reader.set_cookie("lang", "ar")
+    response = reader.get(f"/receipts/{receipt_id}.pdf?k={link.split('k=')[1]}")
+    assert response.status_code == 200
+    document = pdfium.PdfDocument(response.data)
+    try:
+        drawn = document[0].get_textpage().get_text_range()
+    finally:
+        document.close()
+    assert "إيصال تحقق Yanpiao" in drawn  # the title, in Arabic letters
+    checked = client.post("/receipts/check", data={
+        "file": (io.BytesIO(response.data), "receipt.pdf")}, content_type="multipart/form-data")
+    assert "Genuine receipt" in text(checked)
+
+
 def test_pasted_text_is_genuine_and_one_changed_character_is_tampered(client, receipt):
     receipt_id, _link = receipt
     document = signed_text(client, receipt_id)

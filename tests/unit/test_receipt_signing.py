@@ -189,6 +189,42 @@ def test_without_a_cjk_font_the_pdf_still_carries_the_receipt(signer, document):
     assert signer.check(data).verdict is receipts.Verdict.GENUINE
 
 
+def _text_and_boxes(data: bytes, *needles: str) -> tuple[str, list[float]]:
+    """The PDF's first page as text, and the left edge of where each needle starts."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(data)
+    try:
+        page = document[0]
+        text_page = page.get_textpage()
+        text = text_page.get_text_range()
+        lefts = []
+        for needle in needles:
+            found = text_page.search(needle).get_next()
+            assert found, f"{needle!r} is not drawn"
+            lefts.append(text_page.get_charbox(found[0])[0])
+        return text, lefts
+    finally:
+        document.close()
+
+
+def test_an_arabic_receipt_draws_every_letter_right_to_left(signer, document):
+    fallback = receipts.find_fallback_font()
+    assert fallback is not None, "fonts-noto-core is missing (make installs it)"
+    spec = receipts.PdfReceipt(
+        title="إيصال التحقق من Yanpiao", verdict="فاتورة صالحة",
+        rows=[("البائع", "北京星河科技有限公司"), ("الإجمالي", "¥1,130.00")],
+        link="https://yanpiao.example/receipts/ABCDEFGHIJKLMNOPQRST?k=x",
+        link_note="امسح رمز QR", document=document, lang="ar", rtl=True,
+    )
+    data = receipts.render_pdf(spec, receipts.find_cjk_font(), fallback)
+    text, (label, value) = _text_and_boxes(data, "البائع", "北京星河科技有限公司")
+    # The CJK font alone has no Arabic letters: these were blank before.
+    assert "إيصال التحقق من Yanpiao" in text and "فاتورة صالحة" in text
+    assert label > value  # mirrored: the label on the right, its value to the left of it
+    assert signer.check(data).verdict is receipts.Verdict.GENUINE
+
+
 def test_a_font_collection_gets_its_simplified_chinese_face():
     font = receipts.find_cjk_font()
     assert font is not None and font.path.endswith(".ttc"), "fonts-noto-cjk is missing"
