@@ -4,7 +4,7 @@
     .venv/bin/python bench/soak.py --minutes 1 --clients 20
     .venv/bin/python bench/soak.py --database-url postgresql+psycopg://…  # a migrated, empty DB
 
-Serves the app with gunicorn (gunicorn.conf.py, 2 workers × 4 threads unless --workers) on a
+Serves the app with gunicorn (gunicorn.conf.py, 2 workers × 1 thread unless --workers) on a
 throwaway SQLite file seeded with demo invoices, and sends the mixed traffic of bench/load.py:
 pages, htmx fragments, verifications by form, scanner and API, photo decoding, feedback
 reports. After a warm-up (pools, caches, first imports) it notes each worker's resident memory,
