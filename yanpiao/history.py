@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -20,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, delete, false, func, select, update
 from sqlalchemy.orm import Session
 
 from .models import VerificationRecord
-from .paging import Page
+from .paging import Page, within_pages
 from .types import InvoiceType, Outcome, Status
 
 PER_PAGE = 20
@@ -100,8 +99,7 @@ def history_page(
     """One page of the owner's records matching the filter, newest first."""
     conditions = _conditions(owner, flt, tz)
     total = session.scalar(select(func.count(VerificationRecord.id)).where(*conditions)) or 0
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
+    page = within_pages(page, total, per_page)
     records = session.scalars(
         select(VerificationRecord)
         .where(*conditions)

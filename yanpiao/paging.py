@@ -5,6 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def page_count(total: int, per_page: int) -> int:
+    """How many pages ``total`` entries fill, ``per_page`` at a time; an empty list has one."""
+    return max(1, -(-total // per_page))
+
+
+def within_pages(page: int, total: int, per_page: int) -> int:
+    """``page`` moved into 1 … the last page: a stale link shows the nearest page."""
+    return min(max(1, page), page_count(total, per_page))
+
+
 @dataclass(frozen=True)
 class Page:
     """Page ``page`` (from 1) of ``total`` entries shown ``per_page`` at a time."""
@@ -15,7 +25,7 @@ class Page:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return page_count(self.total, self.per_page)
 
     @property
     def has_previous(self) -> bool:

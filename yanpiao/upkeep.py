@@ -30,7 +30,7 @@ from .accounts import User
 from .db import Base, UTCDateTime, utcnow
 from .models import Invoice, VerificationRecord
 from .normalize import fold
-from .paging import Page
+from .paging import Page, within_pages
 from .types import EntryPath, InvoiceType, Outcome, Status
 
 log = logging.getLogger(__name__)
@@ -337,8 +337,7 @@ class ResultPage(Page):
 
 def _page(session: Session, query, order, page: int, per_page: int) -> ResultPage:
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
+    page = within_pages(page, total, per_page)
     rows = session.execute(query.order_by(*order).limit(per_page).offset((page - 1) * per_page))
     return ResultPage(total=total, page=page, per_page=per_page, rows=list(rows))
 
