@@ -138,6 +138,33 @@ def test_signing_in_keeps_the_language_chosen_before_when_the_account_has_none(a
     assert session.get(User, user_id).locale == "ar"
 
 
+
+def test_strings_follow_a_language_change_within_the_request(app, make_user, session):
+    """Signing in switches to the account's language: what is rendered after that speaks it."""
+    from flask import render_template_string
+    from flask_babel import force_locale, gettext
+
+    user_id = make_user()
+    session.get(User, user_id).locale = "ja"
+    session.commit()
+    template = "{{ _('Verify an invoice') }}|{% import 'macros/pagination.html' as p %}"
+    with app.test_request_context("/login", method="POST", headers={"Accept-Language": "en"}):
+        assert gettext("Verify an invoice") == "Verify an invoice"
+        assert render_template_string(template).startswith("Verify an invoice|")
+        user = session.get(User, user_id)
+        login_user(user)
+        remember_locale_for(user)
+        japanese = gettext("Verify an invoice")
+        assert japanese != "Verify an invoice"
+        assert render_template_string(template).startswith(japanese + "|")
+        with force_locale("ru"):
+            russian = gettext("Verify an invoice")
+            assert russian not in ("Verify an invoice", japanese)
+            assert render_template_string(template).startswith(russian + "|")
+        assert gettext("Verify an invoice") == japanese
+        assert render_template_string(template).startswith(japanese + "|")
+
+
 # --- large text, high contrast ---------------------------------------------------------------
 
 
