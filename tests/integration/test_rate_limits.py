@@ -123,3 +123,20 @@ def test_memory_counters_start_no_threads_and_still_forget_expired_ones(monkeypa
     storage.incr("another", expiry=60)  # any hit sweeps what has expired
     assert "gone-soon" not in storage.storage
     assert started == []
+
+
+def test_a_configured_default_limit_still_covers_routes_without_their_own(database_url):
+    app = create_app({
+        "TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "x",
+        "RATELIMIT_ENABLED": True, "RATELIMIT_DEFAULT": LIMIT,
+        "RATELIMIT_APPLICATION": "3 per minute",
+    })
+    try:
+        client = app.test_client()
+        english = {"Accept-Language": "en"}
+        assert [client.get("/faq", headers=english).status_code for _ in range(3)] == [
+            200, 200, 429]
+        # The application-wide limit counts every route together: /samples is its third.
+        assert client.get("/samples", headers=english).status_code == 429
+    finally:
+        app.extensions["database"].engine.dispose()
