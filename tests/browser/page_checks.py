@@ -1,4 +1,5 @@
-"""Measurements made inside the page: target sizes and the focus indicator."""
+"""Measurements made inside the page: target sizes, labels beside their boxes and the focus
+indicator."""
 
 SMALL_TARGETS = """(minimum) => {
   const small = [];
@@ -26,6 +27,24 @@ SMALL_TARGETS = """(minimum) => {
     }
   }
   return small;
+}"""
+
+# Checkboxes and radio buttons whose own label has slid off their line (above or below them),
+# so the box no longer reads with its words.
+LABELS_APART = """() => {
+  const apart = [];
+  for (const el of document.querySelectorAll("input[type=checkbox], input[type=radio]")) {
+    if (!el.labels || !el.labels.length || el.closest("[hidden], [inert], .visually-hidden")) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0 || getComputedStyle(el).visibility === "hidden") continue;
+    const label = el.labels[0];
+    if (label.contains(el)) continue;
+    const l = label.getBoundingClientRect();
+    if (l.top >= box.bottom || l.bottom <= box.top) {
+      apart.push(`${el.type} "${label.textContent.trim().slice(0, 30)}"`);
+    }
+  }
+  return apart;
 }"""
 
 # The focused element and its focus indicator: the best contrast (against the nearest
