@@ -70,6 +70,7 @@ def test_keyboard_only(page):
 
 def test_works_without_javascript(page_without_js):
     page = page_without_js
+    page.set_viewport_size({"width": 360, "height": 640})  # a phone: the form fills screens
     page.goto("/verify")
     page.get_by_role("textbox", name="Invoice code", exact=True).fill(RECORD["invoice_code"])
     page.get_by_role("textbox", name="Invoice number", exact=True).fill(RECORD["invoice_number"])
@@ -78,6 +79,10 @@ def test_works_without_javascript(page_without_js):
     page.get_by_role("button", name="Verify", exact=True).click()
     expect(page.get_by_role("heading", name="Valid invoice")).to_be_visible()
     assert "/verify/results/" in page.url
+    # The answer is below the form: the page opens on it, not on the form just sent.
+    verdict = page.locator("#verdict-title")
+    expect(verdict).to_be_focused()
+    expect(verdict).to_be_in_viewport()
 
 
 def test_no_js_error_summary_takes_focus(page_without_js):
