@@ -14,6 +14,7 @@ the CSP forbids them). Labels are escaped; numbers are formatted per locale.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 from flask_babel import format_decimal, format_percent
@@ -22,6 +23,9 @@ from markupsafe import Markup, escape
 
 Item = tuple[str, float]
 COLOURS = 8
+# Width of a digit of .chart-label (13px Noto Sans) in chart units, a little generous.
+LABEL_CHAR_WIDTH = 8
+LABEL_GAP = 12
 
 
 def _number(value: float) -> str:
@@ -59,8 +63,10 @@ def _figure(chart_id: str, title: str, svg: str, table: Markup) -> Markup:
 
 
 def _svg_open(chart_id: str, title: str, description: str, width: int, height: int) -> str:
+    # Drawn left to right in every language, as days run on their axis: on a right-to-left
+    # page the text anchors would otherwise flip and push labels off the chart.
     return (
-        f'<svg class="chart-svg" role="img" viewBox="0 0 {width} {height}" '
+        f'<svg class="chart-svg" role="img" viewBox="0 0 {width} {height}" direction="ltr" '
         f'preserveAspectRatio="xMinYMin meet" aria-labelledby="{chart_id}-title {chart_id}-desc" '
         f'xmlns="http://www.w3.org/2000/svg">'
         f'<title id="{chart_id}-title">{escape(title)}</title>'
@@ -139,17 +145,22 @@ def percentage_bar(chart_id: str, title: str, items: Sequence[Item], *,
 def column_chart(chart_id: str, title: str, items: Sequence[Item], *,
                  label_header: str | None = None, value_header: str | None = None,
                  tick: Callable[[int, str], bool] | None = None) -> Markup:
-    """Vertical columns for a series in time order (e.g. per day); every n-th label shown."""
+    """Vertical columns for a series in time order (e.g. per day); every n-th label shown,
+    as many as fit."""
     total = sum(value for _label, value in items)
-    top = max((value for _label, value in items), default=0) or 1
+    peak = max((value for _label, value in items), default=0)
+    top = peak or 1
     width, plot_height, base = 600, 160, 20
     count = max(1, len(items))
     step = width / count
-    every = max(1, round(count / 8))
+    # Labels far enough apart that the second clears the first, which starts at the left edge.
+    size = max((len(label) for label, _value in items), default=0) * LABEL_CHAR_WIDTH
+    every = max(1, math.ceil((1.5 * size + LABEL_GAP - step / 2) / step))
     parts = [_svg_open(chart_id, title, _describe(items, total), width, plot_height + base + 24)]
-    parts.append(f'<text class="chart-value" x="0" y="12">{escape(_number(top))}</text>'
+    parts.append(f'<text class="chart-value" x="0" y="12">{escape(_number(peak))}</text>'
                  f'<line class="chart-axis" x1="0" x2="{width}" y1="{plot_height + base}" '
                  f'y2="{plot_height + base}"/>')
+    label_end = 0.0  # where the last tick label drawn ends, with its gap
     for index, (label, value) in enumerate(items):
         h = plot_height * value / top
         x = index * step
@@ -159,8 +170,19 @@ def column_chart(chart_id: str, title: str, items: Sequence[Item], *,
             f"{escape(_number(value))}</title></rect>"
         )
         if (tick(index, label) if tick else index % every == 0):
-            parts.append(f'<text class="chart-label" x="{x + step / 2:.1f}" '
-                         f'y="{plot_height + base + 18}" text-anchor="middle">'
+            # Centred under its column, unless that would run past an edge of the chart;
+            # left out where it would touch the label before it.
+            at, anchor, size = x + step / 2, "middle", len(label) * LABEL_CHAR_WIDTH
+            left = min(max(at - size / 2, 0), width - size)
+            if left < label_end:
+                continue
+            if left == 0:
+                at, anchor = 0, "start"
+            elif left == width - size:
+                at, anchor = width, "end"
+            label_end = left + size + LABEL_GAP
+            parts.append(f'<text class="chart-label" x="{at:.1f}" '
+                         f'y="{plot_height + base + 18}" text-anchor="{anchor}">'
                          f"{escape(label)}</text>")
     parts.append("</svg>")
     rows = [[label, _number(value)] for label, value in items]

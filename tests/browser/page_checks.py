@@ -1,5 +1,5 @@
-"""Measurements made inside the page: target sizes, labels beside their boxes and the focus
-indicator."""
+"""Measurements made inside the page: target sizes, labels beside their boxes, chart labels
+within their charts and the focus indicator."""
 
 SMALL_TARGETS = """(minimum) => {
   const small = [];
@@ -45,6 +45,23 @@ LABELS_APART = """() => {
     }
   }
   return apart;
+}"""
+
+# Chart labels that run past the edge of their chart, where the SVG cuts them off.
+CLIPPED_CHART_TEXT = """() => {
+  const clipped = [];
+  for (const svg of document.querySelectorAll("svg.chart-svg")) {
+    const frame = svg.getBoundingClientRect();
+    if (frame.width === 0) continue;
+    for (const text of svg.querySelectorAll("text")) {
+      const box = text.getBoundingClientRect();
+      if (box.width === 0) continue;
+      if (box.left < frame.left - 1 || box.right > frame.right + 1) {
+        clipped.push(`${svg.closest("figure") ? svg.closest("figure").id : "chart"}: "${text.textContent.slice(0, 30)}"`);
+      }
+    }
+  }
+  return clipped;
 }"""
 
 # The focused element and its focus indicator: the best contrast (against the nearest

@@ -26,7 +26,7 @@ from axe_playwright_python.base import AXE_SCRIPT  # the axe-core the package bu
 
 from blueprints.settings import LANGUAGES
 from factories import TODAY, invoice_record
-from page_checks import FOCUS_INDICATOR, LABELS_APART, SMALL_TARGETS
+from page_checks import CLIPPED_CHART_TEXT, FOCUS_INDICATOR, LABELS_APART, SMALL_TARGETS
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -358,8 +358,8 @@ WHOLE_PAGE_LANGS = ("ar",)  # the whole page on the phone, to look at right-to-l
 
 @pytest.mark.parametrize("state", STATES, ids=STATE_IDS)
 def test_page(state, sites, site_routes):
-    """axe, target size, labels beside their boxes, no sideways scrolling and the screenshots,
-    in every language and in the high-contrast theme.
+    """axe, target size, labels beside their boxes, chart labels within their charts, no
+    sideways scrolling and the screenshots, in every language and in the high-contrast theme.
 
     The pages of all languages load at once and axe starts in each as soon as it has loaded,
     running on in its renderer while the next is handled; each page is measured and
@@ -397,6 +397,8 @@ def test_page(state, sites, site_routes):
         problems += [f"{label}: target smaller than {minimum}px: {s}" for s in small]
         problems += [f"{label}: label not beside its {s} on the phone"
                      for s in site.page.evaluate(LABELS_APART)]
+        problems += [f"{label}: chart label cut off at its edge: {s}"
+                     for s in site.page.evaluate(CLIPPED_CHART_TEXT)]
         if (extra := overflow(site, NARROWEST)) is not None:
             problems.append(f"{label}: scrolls sideways by {extra}px at {NARROWEST}px wide")
     if problems:

@@ -118,6 +118,13 @@ def test_empty_period_and_bad_dates(staff, records):
     assert "10 verifications." in reversed_range.get_data(as_text=True)
 
 
+def test_a_period_without_checks_is_drawn_on_a_scale_of_zero(staff, records):
+    page = staff.get("/staff/stats?first=2020-01-01&last=2020-01-02",
+                     headers={"Accept-Language": "en"}).get_data(as_text=True)
+    per_day = re.search(r'<figure class="chart" id="per-day".*?</svg>', page, re.S).group(0)
+    assert re.findall(r'<text class="chart-value"[^>]*>([^<]*)</text>', per_day) == ["0"]
+
+
 def test_csv_export_has_the_same_figures(staff, records):
     response = staff.get("/staff/stats/export.csv" + PERIOD, headers={"Accept-Language": "en"})
     assert response.mimetype == "text/csv"
