@@ -154,8 +154,8 @@ def column_chart(chart_id: str, title: str, items: Sequence[Item], *,
     count = max(1, len(items))
     step = width / count
     # Labels far enough apart that the second clears the first, which starts at the left edge.
-    size = max((len(label) for label, _value in items), default=0) * LABEL_CHAR_WIDTH
-    every = max(1, math.ceil((1.5 * size + LABEL_GAP - step / 2) / step))
+    widest = max((len(label) for label, _value in items), default=0) * LABEL_CHAR_WIDTH
+    every = max(1, math.ceil((1.5 * widest + LABEL_GAP - step / 2) / step))
     parts = [_svg_open(chart_id, title, _describe(items, total), width, plot_height + base + 24)]
     parts.append(f'<text class="chart-value" x="0" y="12">{escape(_number(peak))}</text>'
                  f'<line class="chart-axis" x1="0" x2="{width}" y1="{plot_height + base}" '

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from functools import cached_property
 
-import flask_babel
+import flask_limiter
 import limits.storage
 from flask import Flask, current_app, g
+from flask_babel import Babel
 from flask_compress import Compress
-import flask_limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -63,34 +62,6 @@ class Database:
                 session.close()
             except SQLAlchemyError:
                 session.invalidate()
-
-
-class CatalogPerRequest(flask_babel.Domain):
-    """Flask-Babel's message domain, with the catalog looked up once per request and language.
-
-    Flask-Babel finds the catalog anew for every string: the context, the locale, its identifier
-    and the cache key, each time. A verification answer shows some forty strings, and that search
-    took a seventh of the time to render it. The catalog is kept with the locale it was found
-    for, so a language changed during the request (``flask_babel.refresh``, ``force_locale``)
-    still gets its own catalog.
-    """
-
-    def get_translations(self):
-        locale = flask_babel.get_locale()
-        if locale is None:  # outside a request: Flask-Babel's null catalog
-            return super().get_translations()
-        kept = g.get("_catalog")
-        if kept is not None and kept[0] is locale and kept[1] is self:
-            return kept[2]
-        translations = super().get_translations()
-        g._catalog = (locale, self, translations)
-        return translations
-
-
-class Babel(flask_babel.Babel):
-    @cached_property
-    def domain_instance(self) -> flask_babel.Domain:
-        return CatalogPerRequest(domain=self.domain)
 
 
 class Limiter(flask_limiter.Limiter):
