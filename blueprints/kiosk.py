@@ -96,6 +96,18 @@ def _go(endpoint: str):
     return redirect(url_for(endpoint), code=303)
 
 
+def _no_visit():
+    """A screen of a visit asked for without one: back to the attract screen.
+
+    A visit that ended on the server (idle past the warning while the screen's own reset did
+    not run: a frozen page, timers held up) forgets its visitor as Finish does, so the next
+    visitor does not inherit the language, display mode or storage.
+    """
+    if session.get(VISIT):
+        return _forget_visitor()
+    return _go("kiosk.attract")
+
+
 def _shown_result(visit: kiosk.KioskVisit):
     record = kiosk.visit_record(db.session, visit)
     return result_from_record(db.session, record, verification_settings()) if record else None
@@ -139,7 +151,7 @@ def start():
 def scan():
     visit = current_visit()
     if visit is None:
-        return redirect(url_for("kiosk.attract"))
+        return _no_visit()
     kiosk.touch(db.session, visit, utcnow())  # bookkeeping only: a touch brought the visitor here
     return render_template("kiosk/scan.html", result=_shown_result(visit), notice=visit.notice,
                            camera=camera_view())
@@ -152,7 +164,7 @@ def poll():
     came or went. Answers 204 when nothing changed."""
     visit = current_visit()
     if visit is None:
-        return _go("kiosk.attract")
+        return _no_visit()
     if request.form.get("active") == "1":  # touches on the screen the server did not see
         kiosk.touch(db.session, visit, utcnow())
     result, changed = None, False
@@ -178,7 +190,7 @@ def poll():
 def keypad():
     visit = current_visit()
     if visit is None:
-        return redirect(url_for("kiosk.attract"), code=303)
+        return _no_visit()
     kiosk.touch(db.session, visit, utcnow())
     form = VerifyForm()
     if form.validate_on_submit():

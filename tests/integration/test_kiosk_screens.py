@@ -348,6 +348,26 @@ def test_a_visit_the_browser_forgot_to_reset_ends_on_the_server(kiosk_app, visit
     assert records(kiosk_app)[0].owner_key is None
 
 
+@pytest.mark.parametrize("ask", [
+    lambda client: client.get("/kiosk/scan"),
+    lambda client: client.get("/kiosk/keypad"),
+    lambda client: poll(client),
+], ids=["scan", "keypad", "poll"])
+def test_a_visit_ended_on_the_server_forgets_its_visitor_like_finish(kiosk_app, visitor, ask):
+    visitor.post("/language", data={"lang": "ru", "next": "/kiosk/scan"})
+    visitor.post("/kiosk/accessibility", data={"next": "/kiosk/scan"})
+    kiosk_app.config.update(YANPIAO_KIOSK_IDLE_SECONDS=0, YANPIAO_KIOSK_WARNING_SECONDS=0)
+    make_idle(kiosk_app, visitor, seconds=60)  # the screen's own reset never ran
+    response = ask(visitor)
+    assert "/kiosk" in (response.headers.get("Location"), response.headers.get("HX-Redirect"))
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
+    cookies = response.headers.getlist("Set-Cookie")
+    assert any(c.startswith("lang=;") for c in cookies)
+    assert any(c.startswith("contrast=;") for c in cookies)
+    with visitor.session_transaction() as session:
+        assert dict(session) == {}
+
+
 def test_touches_reported_by_the_poll_keep_the_visit_alive(kiosk_app, visitor):
     kiosk_app.config.update(YANPIAO_KIOSK_IDLE_SECONDS=60, YANPIAO_KIOSK_WARNING_SECONDS=30)
     make_idle(kiosk_app, visitor, seconds=100)  # typing on the keypad: nothing reached the server
