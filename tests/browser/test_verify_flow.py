@@ -1,5 +1,7 @@
 """The verify page in Debian's chromium: typing, htmx swaps, focus, and no JavaScript."""
 
+import re
+
 from playwright.sync_api import expect
 
 from factories import FLOW_RECORD
@@ -156,3 +158,61 @@ def test_keyboard_only_language_choice(page):
         page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
+
+
+PHONE = {"width": 360, "height": 640}
+
+
+def test_phone_menu_folds_the_header_and_opens_as_a_button(page):
+    """On a phone the links fold behind "Menu", so the page starts in the first screen."""
+    page.set_viewport_size(PHONE)
+    page.goto("/verify")
+    header = page.locator(".site-header")
+    assert header.bounding_box()["height"] <= 80  # one row: brand, Menu, language
+    history = page.get_by_role("link", name="History", exact=True)
+    expect(history).to_be_hidden()
+    expect(page.get_by_role("heading", name="Verify an invoice")).to_be_in_viewport()
+    menu = page.get_by_role("button", name="Menu", exact=True)
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    menu.focus()
+    page.keyboard.press("Space")
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(history).to_be_visible()
+    expect(page.get_by_role("button", name="Large text, high contrast")).to_be_visible()
+    page.keyboard.press("Tab")  # into the menu, in reading order
+    expect(page.get_by_role("link", name="Verify", exact=True)).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(history).to_be_hidden()
+    expect(menu).to_be_focused()
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    assert "#" not in page.url
+    # After a check, Back lets htmx restore the page from its history: the menu still opens.
+    fill(page)
+    page.get_by_role("button", name="Verify", exact=True).click()
+    expect(page.get_by_role("heading", name="Valid invoice")).to_be_visible()
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/verify$"))
+    expect(page.get_by_role("heading", name="Valid invoice")).to_have_count(0)
+    menu.click()
+    expect(history).to_be_visible()
+    history.click()
+    expect(page).to_have_url(re.compile(r"/history$"))
+    expect(page.get_by_role("button", name="Menu", exact=True)).to_have_attribute(
+        "aria-expanded", "false")
+
+
+def test_phone_menu_opens_and_closes_without_javascript(page_without_js):
+    page = page_without_js
+    page.set_viewport_size(PHONE)
+    page.goto("/verify")
+    history = page.get_by_role("link", name="History", exact=True)
+    expect(history).to_be_hidden()
+    page.get_by_role("link", name="Menu", exact=True).click()
+    expect(history).to_be_visible()
+    # The header's first row stays in view above the opened menu.
+    expect(page.get_by_role("link", name="Menu", exact=True)).to_be_in_viewport()
+    page.get_by_role("link", name="Close menu").click()
+    expect(history).to_be_hidden()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(history).to_be_visible()  # wide screens keep every link in the header
+    expect(page.get_by_role("link", name="Menu", exact=True)).to_be_hidden()
