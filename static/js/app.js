@@ -35,47 +35,42 @@
   // Phones: "Menu" opens the folded header menu. Without this file the link opens it by
   // :target and "Close menu" folds it again; here it is a disclosure that keeps the URL.
   // Listeners sit on the document: htmx's history restores a header without them.
-  function setMenu(open) {
-    var header = document.querySelector(".site-header");
-    var link = document.querySelector(".menu-link");
-    if (!header || !link) { return; }
-    header.classList.toggle("menu-open", open);
+  function menuLink() { return document.querySelector(".site-header .menu-link"); }
+  function setMenu(link, open) {
+    link.closest(".site-header").classList.toggle("menu-open", open);
     link.setAttribute("aria-expanded", open ? "true" : "false");
   }
   function enhanceMenu() {
-    var header = document.querySelector(".site-header");
-    var link = document.querySelector(".menu-link");
-    if (!header || !link) { return; }
-    header.classList.add("menu-enhanced");
+    var link = menuLink();
+    if (!link) { return; }
+    link.closest(".site-header").classList.add("menu-enhanced");
     link.setAttribute("role", "button");
     link.setAttribute("aria-controls", "site-menu");
-    setMenu(location.hash === "#site-menu");
+    setMenu(link, location.hash === "#site-menu");
   }
   enhanceMenu();
   document.addEventListener("htmx:historyRestore", enhanceMenu);
   document.addEventListener("click", function (event) {
-    if (!event.target.closest) { return; }
-    var link = event.target.closest(".menu-link");
-    if (link) {
+    var link = menuLink();
+    if (!link || !event.target.closest) { return; }
+    if (event.target.closest(".menu-link")) {
       event.preventDefault();
-      setMenu(link.getAttribute("aria-expanded") !== "true");
-      return;
-    }
-    if (event.target.closest(".menu-close")) {
+      setMenu(link, link.getAttribute("aria-expanded") !== "true");
+    } else if (event.target.closest(".menu-close")) {
       event.preventDefault();
-      setMenu(false);
-      document.querySelector(".menu-link").focus();
+      setMenu(link, false);
+      link.focus();
     }
   });
   document.addEventListener("keydown", function (event) {
-    var link = document.querySelector(".menu-link");
+    var link = menuLink();
     if (!link || !event.target.closest) { return; }
     if (event.key === " " && event.target === link) {
       event.preventDefault();
       link.click();
     } else if (event.key === "Escape" && link.getAttribute("aria-expanded") === "true"
                && event.target.closest(".site-header")) {
-      setMenu(false);
+      setMenu(link, false);
       link.focus();
     }
   });
