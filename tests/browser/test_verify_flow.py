@@ -201,6 +201,27 @@ def test_phone_menu_folds_the_header_and_opens_as_a_button(page):
         "aria-expanded", "false")
 
 
+def test_tablet_header_is_one_row_in_russian(page):
+    """Russian's long link labels took three header rows (212 px) at tablet widths."""
+    page.set_viewport_size({"width": 800, "height": 1280})
+    page.goto("/verify")
+    page.locator(".language-menu summary").click()
+    page.get_by_role("button", name="Русский").click()
+    heading = page.get_by_role("heading", name="Проверить счёт-фактуру")
+    expect(heading).to_be_visible()
+    assert page.locator(".site-header").bounding_box()["height"] <= 80
+    history = page.get_by_role("link", name="История", exact=True)
+    expect(history).to_be_hidden()
+    page.get_by_role("button", name="Меню", exact=True).click()
+    expect(history).to_be_visible()
+    # Wide enough, the links wrap beside the brand: two rows, not three.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(history).to_be_visible()
+    expect(page.get_by_role("button", name="Меню", exact=True)).to_be_hidden()
+    assert page.locator(".site-header").bounding_box()["height"] <= 120
+    assert heading.bounding_box()["y"] < 200
+
+
 def test_phone_menu_opens_and_closes_without_javascript(page_without_js):
     page = page_without_js
     page.set_viewport_size(PHONE)
