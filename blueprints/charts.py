@@ -8,7 +8,9 @@ Reusable by any page (statistics, feedback reports)::
 Each function returns a ``<figure>`` holding the chart as ``<svg role="img">`` with a
 ``<title>`` and a ``<desc>`` (what the chart shows, read by screen readers) and a
 ``<table>`` with the same figures, so nothing depends on seeing the bars or telling colours
-apart. Colours come from ``chart-c0`` … ``chart-c7`` classes in site.css (no inline styles:
+apart. ``grouped_columns`` (several series per week) returns the chart alone, for pages that
+show its figures in a table of their own. On a narrow screen a chart keeps a legible size and
+scrolls sideways in its box instead of shrinking its labels. Colours come from ``chart-c0`` … ``chart-c7`` classes in site.css (no inline styles:
 the CSP forbids them). Labels are escaped; numbers are formatted per locale.
 """
 
@@ -58,8 +60,15 @@ def _table(chart_id: str, title: str, headers: Sequence[str], rows: Sequence[Seq
 def _figure(chart_id: str, title: str, svg: str, table: Markup) -> Markup:
     return Markup(  # nosec B704 # title escaped, svg and table built escaped
         f'<figure class="chart" id="{chart_id}" aria-labelledby="{chart_id}-caption">'
-        f'<figcaption id="{chart_id}-caption">{escape(title)}</figcaption>{svg}{table}</figure>'
+        f'<figcaption id="{chart_id}-caption">{escape(title)}</figcaption>'
+        f"{_scroll_box(chart_id, svg)}{table}</figure>"
     )
+
+
+def _scroll_box(chart_id: str, svg: str) -> str:
+    # Focusable, so that a keyboard can scroll it where the chart is wider than the screen.
+    return (f'<div class="chart-scroll" tabindex="0" role="region" '
+            f'aria-labelledby="{chart_id}-title">{svg}</div>')
 
 
 def _svg_open(chart_id: str, title: str, description: str, width: int, height: int) -> str:
@@ -95,7 +104,7 @@ def bar_chart(chart_id: str, title: str, items: Sequence[Item], *,
         y = 4 + index * row
         length = bar_width * value / top
         parts.append(
-            f'<g class="chart-bar"><text class="chart-label" x="{label_width - 8}" y="{y + 18}" '
+            f'<g><text class="chart-label" x="{label_width - 8}" y="{y + 18}" '
             f'text-anchor="end">{escape(_truncate(label, 24))}</text>'
             f'<rect class="chart-c{index % COLOURS}" x="{label_width}" y="{y + 4}" '
             f'width="{length:.1f}" height="{row - 8}"><title>{escape(label)}: '
@@ -153,14 +162,10 @@ def column_chart(chart_id: str, title: str, items: Sequence[Item], *,
     width, plot_height, base = 600, 160, 20
     count = max(1, len(items))
     step = width / count
-    # Labels far enough apart that the second clears the first, which starts at the left edge.
-    widest = max((len(label) for label, _value in items), default=0) * LABEL_CHAR_WIDTH
-    every = max(1, math.ceil((1.5 * widest + LABEL_GAP - step / 2) / step))
     parts = [_svg_open(chart_id, title, _describe(items, total), width, plot_height + base + 24)]
     parts.append(f'<text class="chart-value" x="0" y="12">{escape(_number(peak))}</text>'
                  f'<line class="chart-axis" x1="0" x2="{width}" y1="{plot_height + base}" '
                  f'y2="{plot_height + base}"/>')
-    label_end = 0.0  # where the last tick label drawn ends, with its gap
     for index, (label, value) in enumerate(items):
         h = plot_height * value / top
         x = index * step
@@ -169,25 +174,115 @@ def column_chart(chart_id: str, title: str, items: Sequence[Item], *,
             f'width="{step * 0.8:.1f}" height="{h:.1f}"><title>{escape(label)}: '
             f"{escape(_number(value))}</title></rect>"
         )
-        if (tick(index, label) if tick else index % every == 0):
-            # Centred under its column, unless that would run past an edge of the chart;
-            # left out where it would touch the label before it.
-            at, anchor, size = x + step / 2, "middle", len(label) * LABEL_CHAR_WIDTH
-            left = min(max(at - size / 2, 0), width - size)
-            if left < label_end:
-                continue
-            if left == 0:
-                at, anchor = 0, "start"
-            elif left == width - size:
-                at, anchor = width, "end"
-            label_end = left + size + LABEL_GAP
-            parts.append(f'<text class="chart-label" x="{at:.1f}" '
-                         f'y="{plot_height + base + 18}" text-anchor="{anchor}">'
-                         f"{escape(label)}</text>")
+    labels = [label for label, _value in items]
+    parts += _x_labels(labels, 0, step, width, plot_height + base + 18, tick)
     parts.append("</svg>")
     rows = [[label, _number(value)] for label, value in items]
     headers = [label_header or _("Item"), value_header or _("Count")]
     return _figure(chart_id, title, "".join(parts), _table(chart_id, title, headers, rows))
+
+
+def grouped_columns(chart_id: str, title: str, groups: Sequence[str], series: Sequence[str],
+                    values: Sequence[Sequence[float | None]], *, stacked: bool,
+                    integers: bool = True, number: Callable[[float], str] = _number) -> Markup:
+    """Columns per group in time order (e.g. per week), one per series side by side or stacked,
+    on a scale of 1, 2 or 5 × 10ⁿ steps, with a legend when there are several series.
+
+    ``values[g][s]`` is series ``s`` in group ``g``; None draws nothing. The figures are left
+    to the caller's own table.
+    """
+    if stacked:
+        peak = max((sum(v or 0 for v in row) for row in values), default=0)
+    else:
+        peak = max((v or 0 for row in values for v in row), default=0)
+    ceiling = nice_ceiling(peak)
+    leading = round(ceiling / 10 ** math.floor(math.log10(ceiling)))
+    steps = {1: 5, 2: 4, 5: 5, 10: 5}[leading]
+    if integers and ceiling < steps:
+        steps = int(ceiling)
+    scale_labels = [number(ceiling * i / steps) for i in range(steps + 1)]
+    width, height = 600, 260
+    left = max(len(label) for label in scale_labels) * LABEL_CHAR_WIDTH + 10
+    top, bottom = 12.0, height - 28.0
+    scale = (bottom - top) / ceiling
+    description = _("Bar chart; the table below lists the same numbers.")
+    parts = [_svg_open(chart_id, title, description, width, height)]
+    for i, label in enumerate(scale_labels):
+        y = bottom - ceiling * i / steps * scale
+        parts.append(
+            f'<line class="chart-grid" x1="{left}" x2="{width}" y1="{y:.1f}" y2="{y:.1f}"/>'
+            f'<text class="chart-label" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{escape(label)}</text>"
+        )
+    slot = (width - left) / max(len(groups), 1)
+    bar_width = slot * 0.7 if stacked else slot * 0.8 / max(len(series), 1)
+    for g, (group, row) in enumerate(zip(groups, values, strict=True)):
+        base = bottom
+        x0 = left + g * slot + slot * (0.15 if stacked else 0.1)
+        for s, value in enumerate(row):
+            if not value:
+                continue
+            h = value * scale
+            x = x0 if stacked else x0 + s * bar_width
+            y = base - h if stacked else bottom - h
+            parts.append(
+                f'<rect class="chart-c{s % COLOURS} chart-segment" x="{x:.1f}" y="{y:.1f}" '
+                f'width="{bar_width:.1f}" height="{h:.1f}"><title>{escape(group)}, '
+                f"{escape(series[s])}: {escape(number(value))}</title></rect>"
+            )
+            if stacked:
+                base -= h
+    parts.append(f'<line class="chart-axis" x1="{left}" x2="{width}" y1="{bottom}" '
+                 f'y2="{bottom}"/>')
+    parts += _x_labels(groups, left, slot, width, bottom + 18)
+    parts.append("</svg>")
+    legend = ""
+    if len(series) > 1:
+        legend = '<ul class="chart-legend" aria-hidden="true">' + "".join(
+            f'<li><svg width="14" height="14" viewBox="0 0 14 14"><rect class="chart-c{i % COLOURS}" '
+            f'width="14" height="14"/></svg> {escape(label)}</li>' for i, label in enumerate(series)
+        ) + "</ul>"
+    return Markup(_scroll_box(chart_id, "".join(parts)) + legend)  # nosec B704 # built escaped
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest 1, 2 or 5 × 10ⁿ that is at least ``value`` (1 for nothing to show)."""
+    if value <= 0:
+        return 1
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if value <= step * power:
+            return step * power
+    return 10 * power  # pragma: no cover - the loop always returns
+
+
+def _x_labels(labels: Sequence[str], start: float, step: float, end: float, y: float,
+              tick: Callable[[int, str], bool] | None = None) -> list[str]:
+    """Labels under columns ``step`` wide from ``start``: every n-th, as many as fit.
+
+    Each is centred under its column, unless that would run past an edge of the chart, and
+    left out where it would touch the label before it. Without ``tick`` the n is chosen so
+    that the second label clears the first, which starts at the left edge.
+    """
+    widest = max((len(label) for label in labels), default=0) * LABEL_CHAR_WIDTH
+    every = max(1, math.ceil((1.5 * widest + LABEL_GAP - step / 2) / step))
+    parts = []
+    label_end = start  # where the last label drawn ends, with its gap
+    for index, label in enumerate(labels):
+        if not (tick(index, label) if tick else index % every == 0):
+            continue
+        at, anchor, size = start + (index + 0.5) * step, "middle", len(label) * LABEL_CHAR_WIDTH
+        left = min(max(at - size / 2, start), end - size)
+        if left < label_end:
+            continue
+        if left == start:
+            at, anchor = start, "start"
+        elif left == end - size:
+            at, anchor = end, "end"
+        label_end = left + size + LABEL_GAP
+        parts.append(f'<text class="chart-label" x="{at:.1f}" y="{y}" text-anchor="{anchor}">'
+                     f"{escape(label)}</text>")
+    return parts
 
 
 def _truncate(text: str, length: int) -> str:

@@ -24,8 +24,8 @@ from ..ext import db
 from ..faq import fill, placeholders
 from ..faq_content import QUESTIONS
 from ..feedback_forms import CATEGORY_NAMES, RATING_NAMES, STATUS_NAMES
+from ..charts import grouped_columns
 from . import bp
-from .charts import bar_chart
 
 WEEK_CHOICES = (4, 12, 26, 52)
 DEFAULT_WEEKS = 12
@@ -101,7 +101,9 @@ def shown(value: float | None, kind: str) -> str:
 
 def chart_for(table: Table):
     columns = table.chart_columns or len(table.headers) - 1
-    return bar_chart(
+    return grouped_columns(
+        f"chart-{table.name}",
+        table.caption,
         [label for _csv, label, _values in table.rows],
         table.headers[1:1 + columns],
         [values[:columns] for _csv, _label, values in table.rows],

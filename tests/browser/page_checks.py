@@ -1,5 +1,5 @@
 """Measurements made inside the page: target sizes, labels beside their boxes, chart labels
-within their charts and the focus indicator."""
+within their charts and large enough to read, and the focus indicator."""
 
 SMALL_TARGETS = """(minimum) => {
   const small = [];
@@ -62,6 +62,25 @@ CLIPPED_CHART_TEXT = """() => {
     }
   }
   return clipped;
+}"""
+
+# Chart labels drawn smaller than ``minimum`` pixels: a chart scaled down to a phone's width
+# shrinks its text with it.
+SMALL_CHART_TEXT = """(minimum) => {
+  const small = [];
+  for (const svg of document.querySelectorAll("svg.chart-svg")) {
+    const frame = svg.getBoundingClientRect();
+    if (frame.width === 0) continue;
+    const scale = frame.width / svg.viewBox.baseVal.width;
+    for (const text of svg.querySelectorAll("text")) {
+      const size = parseFloat(getComputedStyle(text).fontSize) * scale;
+      if (size < minimum) {
+        small.push(`"${text.textContent.slice(0, 20)}" ${size.toFixed(1)}px`);
+        break;  // one per chart tells enough
+      }
+    }
+  }
+  return small;
 }"""
 
 # The focused element and its focus indicator: the best contrast (against the nearest

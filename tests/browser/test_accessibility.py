@@ -26,7 +26,13 @@ from axe_playwright_python.base import AXE_SCRIPT  # the axe-core the package bu
 
 from blueprints.settings import LANGUAGES
 from factories import TODAY, invoice_record
-from page_checks import CLIPPED_CHART_TEXT, FOCUS_INDICATOR, LABELS_APART, SMALL_TARGETS
+from page_checks import (
+    CLIPPED_CHART_TEXT,
+    FOCUS_INDICATOR,
+    LABELS_APART,
+    SMALL_CHART_TEXT,
+    SMALL_TARGETS,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -36,6 +42,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 VIEWPORTS = {"phone": (360, 640), "desktop": (1280, 800), "kiosk": (1080, 1920)}
 NARROWEST = 320
 WEB_TARGET, KIOSK_TARGET = 44, 64
+CHART_TEXT = 11  # px, the smallest chart label on a phone
 PASSWORD = "correct horse battery staple"
 
 # Invoices of their own: other browser tests count the checks of the default one.
@@ -399,6 +406,8 @@ def test_page(state, sites, site_routes):
                      for s in site.page.evaluate(LABELS_APART)]
         problems += [f"{label}: chart label cut off at its edge: {s}"
                      for s in site.page.evaluate(CLIPPED_CHART_TEXT)]
+        problems += [f"{label}: chart label smaller than {CHART_TEXT}px on the phone: {s}"
+                     for s in site.page.evaluate(SMALL_CHART_TEXT, CHART_TEXT)]
         if (extra := overflow(site, NARROWEST)) is not None:
             problems.append(f"{label}: scrolls sideways by {extra}px at {NARROWEST}px wide")
     if problems:

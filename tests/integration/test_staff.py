@@ -239,7 +239,12 @@ def read_csv(response) -> list[list[str]]:
 def test_report_page_has_charts_tables_and_the_fixtures_numbers(app, known, login):
     client = login(english(app.test_client()), known)
     html = client.get("/staff/reports?weeks=4").get_data(as_text=True)
-    assert html.count('<svg class="chart"') == 4
+    assert html.count('<svg class="chart-svg"') == 4
+    # Each bar names its week, its series and its figure, as a pointer hover shows it.
+    bars = re.findall(r'<rect class="chart-c\d chart-segment"[^>]*><title>([^<]*)</title>', html)
+    assert bars[:4] == ["Nov 9, Wrong result: 1", "Nov 9, Scanning problem: 1",
+                        "Nov 16, Wrong result: 1", "Nov 16, Accessibility: 1"]
+    assert "Nov 9, Resolution (hours): 36.0" in bars
     assert html.count('<table class="report-table">') == 5  # the four charts' data, FAQ votes
     assert "<script" not in html.split("<main", 1)[1]
     summary = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", html))
