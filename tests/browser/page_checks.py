@@ -83,6 +83,24 @@ SMALL_CHART_TEXT = """(minimum) => {
   return small;
 }"""
 
+# Breadcrumbs whose steps do not sit on one line: a link is a 44 px target, the current
+# page plain text, and their words must still line up.
+CROOKED_BREADCRUMBS = """() => {
+  const crooked = [];
+  for (const trail of document.querySelectorAll(".breadcrumbs ol")) {
+    const middles = [...trail.children].map(li => {
+      const range = document.createRange();
+      range.selectNodeContents(li);
+      const box = [...range.getClientRects()].pop();
+      return box ? box.top + box.height / 2 : null;
+    }).filter(m => m !== null);
+    if (middles.length > 1 && Math.max(...middles) - Math.min(...middles) > 3 && trail.getBoundingClientRect().height < 60) {
+      crooked.push(`"${trail.textContent.trim().slice(0, 40)}" ${(Math.max(...middles) - Math.min(...middles)).toFixed(0)}px apart`);
+    }
+  }
+  return crooked;
+}"""
+
 # The focused element and its focus indicator: the best contrast (against the nearest
 # background) of an outline or box-shadow ring at least 2px wide; 0 when there is none.
 FOCUS_INDICATOR = """() => {

@@ -28,6 +28,7 @@ from blueprints.settings import LANGUAGES
 from factories import TODAY, invoice_record
 from page_checks import (
     CLIPPED_CHART_TEXT,
+    CROOKED_BREADCRUMBS,
     FOCUS_INDICATOR,
     LABELS_APART,
     SMALL_CHART_TEXT,
@@ -408,6 +409,8 @@ def test_page(state, sites, site_routes):
                      for s in site.page.evaluate(CLIPPED_CHART_TEXT)]
         problems += [f"{label}: chart label smaller than {CHART_TEXT}px on the phone: {s}"
                      for s in site.page.evaluate(SMALL_CHART_TEXT, CHART_TEXT)]
+        problems += [f"{label}: breadcrumb steps not on one line: {s}"
+                     for s in site.page.evaluate(CROOKED_BREADCRUMBS)]
         if (extra := overflow(site, NARROWEST)) is not None:
             problems.append(f"{label}: scrolls sideways by {extra}px at {NARROWEST}px wide")
     if problems:
