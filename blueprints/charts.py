@@ -10,8 +10,9 @@ Each function returns a ``<figure>`` holding the chart as ``<svg role="img">`` w
 ``<table>`` with the same figures, so nothing depends on seeing the bars or telling colours
 apart. ``grouped_columns`` (several series per week) returns the chart alone, for pages that
 show its figures in a table of their own. On a narrow screen a chart keeps a legible size and
-scrolls sideways in its box instead of shrinking its labels. Colours come from ``chart-c0`` … ``chart-c7`` classes in site.css (no inline styles:
-the CSP forbids them). Labels are escaped; numbers are formatted per locale.
+scrolls sideways in its box instead of shrinking its labels. Colours come from ``chart-c0`` …
+``chart-c7`` classes in site.css (no inline styles: the CSP forbids them). Labels are escaped;
+numbers are formatted per locale.
 """
 
 from __future__ import annotations
@@ -239,8 +240,9 @@ def grouped_columns(chart_id: str, title: str, groups: Sequence[str], series: Se
     legend = ""
     if len(series) > 1:
         legend = '<ul class="chart-legend" aria-hidden="true">' + "".join(
-            f'<li><svg width="14" height="14" viewBox="0 0 14 14"><rect class="chart-c{i % COLOURS}" '
-            f'width="14" height="14"/></svg> {escape(label)}</li>' for i, label in enumerate(series)
+            f'<li><svg width="14" height="14" viewBox="0 0 14 14">'
+            f'<rect class="chart-c{i % COLOURS}" width="14" height="14"/></svg> '
+            f"{escape(label)}</li>" for i, label in enumerate(series)
         ) + "</ul>"
     return Markup(_scroll_box(chart_id, "".join(parts)) + legend)  # nosec B704 # built escaped
 
