@@ -20,11 +20,11 @@ from yanpiao.db import utcnow
 from yanpiao.faq import vote_counts
 from yanpiao.feedback import RATINGS, Category, Report, TicketStatus, weekly_report
 
+from ..charts import grouped_columns
 from ..ext import db
 from ..faq import fill, placeholders
 from ..faq_content import QUESTIONS
 from ..feedback_forms import CATEGORY_NAMES, RATING_NAMES, STATUS_NAMES
-from ..charts import grouped_columns
 from . import bp
 
 WEEK_CHOICES = (4, 12, 26, 52)
