@@ -476,7 +476,10 @@ def test_api_refuses_missing_wrong_and_revoked_tokens(app, client, token):
 
     with app.app_context():
         token_id = db.session.scalar(select(ApiToken.id))
-    assert client.post(f"/account/tokens/{token_id}/revoke").status_code == 303
+    revoked = client.post(f"/account/tokens/{token_id}/revoke")
+    assert revoked.status_code == 303
+    assert client.get(revoked.headers["Location"]).get_data(as_text=True).count(
+        "令牌已吊销。") == 1
     response = api_upload(api, token, csv_file([typed(0)]))
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")

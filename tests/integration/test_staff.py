@@ -184,6 +184,7 @@ def test_staff_work_a_ticket_and_every_change_is_audited(as_role, ticket_number)
                                              "then": "waiting_for_reporter"}).status_code == 303
     assert client.post(url + "/status", data={"status": "resolved"}).status_code == 303
     html = client.get(url).get_data(as_text=True)
+    assert html.count("Status changed.") == 1  # the confirmation, once
     assert "kim@example.com replied" in html
     assert trail(html) == [
         ("Reporter", "Created", "", "Received"),
