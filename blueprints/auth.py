@@ -23,9 +23,8 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Val
 
 from yanpiao import credentials
 from yanpiao.history import claim_anonymous
-from yanpiao.mail import MailSettings, send_mail
 
-from .context import OWNER_KEY, external_url, owner_key
+from .context import OWNER_KEY, external_url, mail, owner_key
 from .i18n import remember_locale_for
 from .ext import db, limiter
 from .i18n import COOKIE as LANGUAGE_KEY
@@ -246,18 +245,6 @@ def delete_account():
     return redirect(url_for("verify.verify"), code=303)
 
 
-def _mail_settings() -> MailSettings:
-    config = current_app.config
-    return MailSettings(
-        host=config["YANPIAO_SMTP_HOST"],
-        port=config["YANPIAO_SMTP_PORT"],
-        user=config["YANPIAO_SMTP_USER"],
-        password=config["YANPIAO_SMTP_PASSWORD"],
-        sender=config["YANPIAO_SMTP_FROM"],
-        security=config["YANPIAO_SMTP_SECURITY"],
-    )
-
-
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def forgot_password():
@@ -273,7 +260,7 @@ def forgot_password():
             link=external_url("auth.reset_password", token=token),
             minutes=minutes,
         )
-        send_mail(_mail_settings(), user.email, _("Reset your Yanpiao password"), body)
+        mail(user.email, _("Reset your Yanpiao password"), body)
     # The same answer whether or not the address has an account.
     flash(_(
         "If an account uses this email address, we have sent it a link to choose a new "

@@ -1,4 +1,4 @@
-"""What views hand the domain besides the request: settings and whose history it is."""
+"""What views hand the domain besides the request: settings, whose history it is, mail."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask import current_app, session, url_for
 from flask_login import current_user
 
 from yanpiao.history import Owner
+from yanpiao.mail import MailSettings, send_mail
 from yanpiao.verification import Settings
 
 OWNER_KEY = "owner"
@@ -48,3 +49,20 @@ def external_url(endpoint: str, **values) -> str:
     if base:
         return base + url_for(endpoint, **values)
     return url_for(endpoint, _external=True, **values)
+
+
+def mail_settings() -> MailSettings:
+    config = current_app.config
+    return MailSettings(
+        host=config["YANPIAO_SMTP_HOST"],
+        port=config["YANPIAO_SMTP_PORT"],
+        user=config["YANPIAO_SMTP_USER"],
+        password=config["YANPIAO_SMTP_PASSWORD"],
+        sender=config["YANPIAO_SMTP_FROM"],
+        security=config["YANPIAO_SMTP_SECURITY"],
+    )
+
+
+def mail(to: str, subject: str, body: str) -> bool:
+    """Send one plain-text mail with the configured SMTP server; False when it failed."""
+    return send_mail(mail_settings(), to, subject, body)

@@ -15,8 +15,9 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,11 +32,14 @@ from yanpiao.feedback import (
     find_by_token,
     is_submission_key,
     new_submission_key,
+    Ticket,
     rate,
     status_token_for,
+    status_token_of,
     submit_ticket,
 )
 
+from .context import external_url, mail
 from .errors import CSRF_MESSAGE, ERRORS
 from .ext import db, limiter
 from .feedback_forms import (
@@ -49,11 +53,13 @@ from .feedback_forms import (
     RatingForm,
     clean_reference,
 )
+from .settings import DEFAULT_LOCALE, LANGUAGES
 
 bp = Blueprint("feedback", __name__)
 
 SENT = "feedback-sent"  # flash category of the confirmation on the status page
 DONE = "feedback-done"  # flash category of other confirmations
+PROBLEM = "feedback-problem"  # flash category of what went wrong after the report was kept
 RESPONSE_STANDARD = SimpleNamespace(
     hours=int(RESPONSE_TIME[Priority.URGENT].total_seconds() // 3600),
     days=RESPONSE_TIME[Priority.NORMAL].days,
@@ -76,6 +82,26 @@ def feedback_words():
         "rating_name": lambda r: RATING_NAMES[r],
         "response_standard": RESPONSE_STANDARD,
     }
+
+
+RECEIVED_SUBJECT = _l("Your Yanpiao report %(number)s")
+REPLY_SUBJECT = _l("Reply to your Yanpiao report %(number)s")
+
+
+def mail_reporter(ticket: Ticket, subject, template: str, **context) -> bool | None:
+    """Mail the reporter in the language they wrote in, with their report's private link.
+
+    None when they left no email address (no contact, a mobile number, or anonymous);
+    otherwise whether the mail was sent.
+    """
+    address = ticket.contact_email
+    if not address:
+        return None
+    token = status_token_of(current_app.secret_key, ticket)
+    link = external_url("feedback.status", token=token) if token else ""
+    with force_locale(ticket.locale if ticket.locale in LANGUAGES else DEFAULT_LOCALE):
+        body = render_template(template, ticket=ticket, link=link, **context)
+        return mail(address, str(subject) % {"number": ticket.number}, body)
 
 
 def _render_form(form: FeedbackForm, notice: str | None = None, status: int = 200):
@@ -105,8 +131,9 @@ def feedback():
         locale=str(get_locale() or ""),
     )
     try:
-        submit_ticket(db.session, submission, submission_key=form.submission.data,
-                      status_token=token, now=utcnow())
+        ticket, created = submit_ticket(db.session, submission,
+                                        submission_key=form.submission.data,
+                                        status_token=token, now=utcnow())
         db.session.commit()  # before anything confirms the report to the visitor
     except SQLAlchemyError:
         db.session.rollback()
@@ -114,6 +141,14 @@ def feedback():
         return _render_form(form, _("Your report could not be saved. Nothing you typed is "
                                     "lost: please send it again."), 503)
     flash(_("Thank you. Your report has been received."), SENT)
+    # A second press of Send finds the same ticket: one mail is enough.
+    mailed = mail_reporter(ticket, RECEIVED_SUBJECT, "feedback/received_mail.txt") \
+        if created else None
+    if mailed:
+        flash(_("We have also sent this link to %(address)s.", address=ticket.contact), DONE)
+    elif mailed is False:
+        flash(_("We could not send this link to %(address)s. Please keep it from this page.",
+                address=ticket.contact), PROBLEM)
     return redirect(url_for("feedback.status", token=token), code=303)
 
 
@@ -132,6 +167,7 @@ def _render_status(ticket, token: str, *, follow_up=None, rating=None, notice=No
         rating=rating or RatingForm(formdata=None),
         notice=notice, sent=get_flashed_messages(category_filter=[SENT]),
         done=get_flashed_messages(category_filter=[DONE]),
+        problems=get_flashed_messages(category_filter=[PROBLEM]),
     ), status))
     # The address is the key to the ticket: keep it out of caches, referrers and indexes.
     response.headers["Cache-Control"] = "no-store"

@@ -153,6 +153,11 @@ class Ticket(Base):
         return Priority(self.priority)
 
     @property
+    def contact_email(self) -> str:
+        """The address to mail replies to, when the contact the reporter left is one."""
+        return self.contact if "@" in self.contact else ""
+
+    @property
     def reply_due_at(self) -> datetime | None:
         if self.awaiting_reply_since is None or self.status_enum in FINISHED:
             return None
@@ -213,6 +218,14 @@ def status_token_for(secret: str | bytes, submission_key: str) -> str:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def status_token_of(secret: str | bytes, ticket: Ticket) -> str | None:
+    """The ticket's private status token once more, to send to its reporter; None when the
+    secret key has changed since the ticket was made (the old link still works, this one
+    would not)."""
+    token = status_token_for(secret, ticket.submission_key)
+    return token if hmac.compare_digest(hash_token(token), ticket.token_hash) else None
 
 
 def find_by_token(session: Session, token: str) -> Ticket | None:

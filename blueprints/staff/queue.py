@@ -16,6 +16,7 @@ from yanpiao.models import VerificationRecord
 from yanpiao.staff_accounts import active_staff
 
 from ..ext import db
+from ..feedback import REPLY_SUBJECT, mail_reporter
 from ..feedback_forms import options
 from ..messages import FIELD_LABELS
 from ..render import page_or_fragment
@@ -130,15 +131,28 @@ def reply(number: str):
     if not form.validate_on_submit():
         return _render_ticket(ticket, reply_form=form, status=422)
     try:
-        feedback.reply(db.session, ticket, form.body.data, actor_id=current_user.id,
-                       then=TicketStatus(form.then.data), now=utcnow())
+        message = feedback.reply(db.session, ticket, form.body.data, actor_id=current_user.id,
+                                 then=TicketStatus(form.then.data), now=utcnow())
     except FeedbackError:
         db.session.rollback()
         flash(_("A reply cannot move this ticket to that status. Reopen the ticket first."),
               PROBLEM)
         return _render_ticket(ticket, reply_form=form, status=409)
     db.session.commit()
-    flash(_("Your reply was sent to the reporter's status page."), DONE)
+    mailed = mail_reporter(ticket, REPLY_SUBJECT, "feedback/reply_mail.txt",
+                           reply=message.body)
+    if mailed:
+        flash(_("Your reply is on the reporter's status page and was emailed to %(address)s.",
+                address=ticket.contact), DONE)
+    elif mailed is False:
+        flash(_("Your reply is on the reporter's status page, but the email to %(address)s "
+                "could not be sent: please write to them yourself.",
+                address=ticket.contact), PROBLEM)
+    elif ticket.contact:
+        flash(_("Your reply is on the reporter's status page. They asked to be answered at "
+                "%(phone)s: call or text them.", phone=ticket.contact), DONE)
+    else:
+        flash(_("Your reply was sent to the reporter's status page."), DONE)
     return _back(ticket)
 
 

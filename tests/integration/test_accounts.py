@@ -258,6 +258,17 @@ def test_password_reset_through_the_logged_mail(client, make_user, caplog):
     assert client.get(link).status_code == 400
 
 
+def test_the_reset_mail_speaks_the_visitors_language(app, make_user, caplog):
+    make_user()
+    caplog.set_level(logging.INFO, logger="yanpiao.mail")
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    client.post("/password/forgot", data={"email": "user@example.com"})
+    [mail] = [r.getMessage() for r in caplog.records if r.name == "yanpiao.mail"]
+    assert "Subject: 重置您的验票密码" in mail
+    assert "有人申请重置" in mail and "Someone asked" not in mail and "If it was not you" not in mail
+
+
 def test_reset_for_an_unknown_address_looks_the_same_and_sends_nothing(client, caplog):
     caplog.set_level(logging.INFO, logger="yanpiao.mail")
     response = client.post("/password/forgot", data={"email": "nobody@example.com"})

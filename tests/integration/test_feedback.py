@@ -1,9 +1,11 @@
 """Feedback from the visitor's side: the form, the ticket's whole life, its private link."""
 
+import logging
 import re
+import socket
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -120,6 +122,92 @@ def test_a_contact_with_consent_is_kept(app, reporter, contact):
     assert tickets(app)[0].contact == contact
 
 
+def mails(caplog) -> list[tuple[str, str, str]]:
+    """(to, subject, body) of each mail logged instead of sent (no SMTP host in tests)."""
+    found = []
+    for record in caplog.records:
+        if record.name == "yanpiao.mail":
+            head, body = record.getMessage().split("\n\n", 1)
+            to, subject = re.search(r"To: (.*)\nSubject: (.*)", head).groups()
+            found.append((to, subject, body))
+    return found
+
+
+def test_an_email_contact_gets_the_link_and_each_reply_in_their_language(
+        app, staff, caplog):
+    caplog.set_level(logging.INFO, logger="yanpiao.mail")
+    reporter = app.test_client()
+    reporter.environ_base["HTTP_ACCEPT_LANGUAGE"] = "ru"
+    key = submission_key(reporter)
+    link = send(reporter, key, contact="me@example.com", consent="y").headers["Location"]
+    assert send(reporter, key, contact="me@example.com", consent="y").status_code == 303
+    html = reporter.get(link).get_data(as_text=True)
+    number = number_on(html)
+    assert html.count("me@example.com") == 1  # "sent this link to …", once
+
+    [(to, subject, body)] = mails(caplog)  # one mail, though Send was pressed twice
+    assert to == "me@example.com"
+    assert number in subject and "Yanpiao" in subject and "Your Yanpiao" not in subject
+    assert f"http://localhost{link}\n" in body and reporter.get(link).status_code == 200
+    assert "urgent" not in body and "24" in body  # the response times, in Russian
+
+    assert "and gets it by email too" in staff.get(f"/staff/feedback/{number}").get_data(
+        as_text=True)
+    caplog.clear()
+    answer = staff.post(f"/staff/feedback/{number}/reply", data={
+        "body": "Which invoice number?\nThe 8 digits, please.", "then": "waiting_for_reporter"})
+    assert "was emailed to me@example.com" in staff.get(
+        answer.headers["Location"]).get_data(as_text=True)
+    [(to, subject, body)] = mails(caplog)
+    assert to == "me@example.com" and number in subject
+    assert "Which invoice number?\nThe 8 digits, please.\n" in body
+    assert f"http://localhost{link}\n" in body
+    assert "Reply" not in subject and "replied" not in body  # Russian, as the report was
+
+    # A ticket made under an earlier secret key: no link that would not open, but where it is.
+    with app.app_context():
+        from blueprints.ext import db
+
+        db.session.execute(update(Ticket).values(submission_key="made-with-an-older-key"))
+        db.session.commit()
+    caplog.clear()
+    staff.post(f"/staff/feedback/{number}/reply", data={"body": "Found it.", "then": "resolved"})
+    [(_to, _subject, body)] = mails(caplog)
+    assert "Found it." in body and "/feedback/status/" not in body
+    assert "по личной ссылке, которую вы получили" in body
+
+
+def test_a_phone_contact_is_not_mailed_and_staff_are_told_to_call(app, reporter, staff, caplog):
+    caplog.set_level(logging.INFO, logger="yanpiao.mail")
+    link = send(reporter, contact="13800138000", consent="y").headers["Location"]
+    number = number_on(reporter.get(link).get_data(as_text=True))
+    assert "by email" not in staff.get(f"/staff/feedback/{number}").get_data(as_text=True)
+    answer = staff.post(f"/staff/feedback/{number}/reply",
+                        data={"body": "Fixed.", "then": "resolved"})
+    html = staff.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "asked to be answered at 13800138000: call or text them" in html
+    assert mails(caplog) == []
+
+
+def test_a_mail_server_that_is_down_loses_nothing(app, reporter, staff, caplog):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        app.config.update(YANPIAO_SMTP_HOST="127.0.0.1", YANPIAO_SMTP_PORT=probe.getsockname()[1],
+                          YANPIAO_SMTP_SECURITY="none")
+    response = send(reporter, contact="me@example.com", consent="y")
+    assert response.status_code == 303
+    html = reporter.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your report has been received" in html
+    assert "We could not send this link to me@example.com. Please keep it from this page." in html
+    number = number_on(html)
+    answer = staff.post(f"/staff/feedback/{number}/reply",
+                        data={"body": "Which invoice?", "then": "waiting_for_reporter"})
+    html = staff.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "the email to me@example.com could not be sent: please write to them yourself" in html
+    assert "Which invoice?" in reporter.get(response.headers["Location"]).get_data(as_text=True)
+    assert "could not be sent through 127.0.0.1" in caplog.text
+
+
 def test_a_filled_honeypot_makes_no_ticket(app, reporter):
     response = send(reporter, website="http://spam.example")
     assert response.status_code == 422
@@ -147,7 +235,8 @@ def test_a_ticket_from_submit_to_rating(app, reporter, staff):
     html = page.get_data(as_text=True)
     number = number_on(html)
     assert re.fullmatch(r"FB-\d{4}-000001", number)
-    assert "Your report has been received" in html and f"http://localhost{link}" in html
+    assert html.count("Your report has been received") == 1
+    assert f"http://localhost{link}" in html
     assert page.headers["Cache-Control"] == "no-store"
     assert page.headers["Referrer-Policy"] == "no-referrer"
     assert "Your report has been received" not in reporter.get(link).get_data(as_text=True)

@@ -6,10 +6,13 @@ translate what it lists.
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from babel.messages.extract import pathmatch
 
 from blueprints.settings import LANGUAGES
-from i18n_catalogs import (TEMPLATE, catalog_path, extract_template, key, listing,
+from i18n_catalogs import (ROOT, TEMPLATE, catalog_path, extract_template, key, listing,
                            locales_on_disk, messages, placeholders, read_catalog, short)
 
 
@@ -44,6 +47,16 @@ def test_the_committed_template_catalog_is_current(tmp_path, template):
     if problems:
         pytest.fail("translations/messages.pot is stale; run `make translations`.\n"
                     + "\n".join(problems), pytrace=False)
+
+
+def test_every_template_is_read_for_strings():
+    """Mail bodies are templates too: a kind of file babel.cfg does not read stays English."""
+    config = (ROOT / "babel.cfg").read_text()
+    patterns = [p.strip() for p in re.findall(r"^\[jinja2:([^\]]+)\]", config, re.M)]
+    files = [p.relative_to(ROOT).as_posix() for p in (ROOT / "templates").rglob("*")
+             if p.is_file()]
+    assert files
+    assert [f for f in files if not any(pathmatch(p, f) for p in patterns)] == []
 
 
 @pytest.mark.parametrize("locale", sorted(LANGUAGES))

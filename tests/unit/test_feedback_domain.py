@@ -53,6 +53,21 @@ def test_status_tokens_are_private_and_only_their_hash_is_stored(session):
         assert feedback.find_by_token(session, wrong) is None
 
 
+def test_a_ticket_gives_its_link_again_only_with_the_key_that_made_it(session):
+    ticket, token = submit(session)
+    assert feedback.status_token_of(SECRET, ticket) == token
+    # After a key change the mailed link would not open the report: better none at all.
+    assert feedback.status_token_of("a rotated secret", ticket) is None
+
+
+@pytest.mark.parametrize("contact, email", [
+    ("me@example.com", "me@example.com"), ("13800138000", ""), ("", "")])
+def test_only_an_email_contact_is_mailed(session, contact, email):
+    ticket, _token = submit(session)
+    ticket.contact = contact
+    assert ticket.contact_email == email
+
+
 def test_sending_anonymously_keeps_no_contact_and_no_account(session, staff_id):
     ticket, _ = submit(session, contact="me@example.com", user_id=staff_id, anonymous=True)
     assert (ticket.contact, ticket.user_id, ticket.anonymous) == ("", None, True)
