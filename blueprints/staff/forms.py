@@ -43,7 +43,7 @@ class QueueFilterForm(FlaskForm):
         (OPEN, _l("Not closed")), ("all", _l("Any status")),
         *((s.value, STATUS_NAMES[s]) for s in TicketStatus),
     ]), default=OPEN)
-    category = SelectField(_l("About"), choices=options([
+    category = SelectField(_l("Topic"), choices=options([
         ("", _l("Any category")), *((c.value, CATEGORY_NAMES[c]) for c in Category),
     ]), default="")
     priority = SelectField(_l("Priority"), choices=options([
