@@ -101,6 +101,27 @@ CROOKED_BREADCRUMBS = """() => {
   return crooked;
 }"""
 
+# A form's button beside its fields (a filter row): the button's middle level with the middle
+# of the control next to it, within 3px. Read at desktop width, where such rows are one line.
+UNEVEN_BUTTON_ROWS = """() => {
+  const uneven = [];
+  for (const actions of document.querySelectorAll("form .actions")) {
+    const button = actions.querySelector("button, input[type=submit]");
+    if (!button) continue;
+    const b = button.getBoundingClientRect();
+    for (const field of actions.parentElement.querySelectorAll(":scope > .field")) {
+      const f = field.getBoundingClientRect();
+      if (f.bottom <= b.top || f.top >= b.bottom) continue;  // not in the button's row
+      const controls = field.querySelectorAll("input:not([type=hidden]), select, textarea");
+      if (!controls.length) continue;
+      const c = controls[controls.length - 1].getBoundingClientRect();
+      const apart = Math.abs((c.top + c.bottom) / 2 - (b.top + b.bottom) / 2);
+      if (apart > 3) uneven.push(`"${button.textContent.trim()}" ${apart.toFixed(0)}px off its row`);
+    }
+  }
+  return [...new Set(uneven)];
+}"""
+
 # The focused element and its focus indicator: the best contrast (against the nearest
 # background) of an outline or box-shadow ring at least 2px wide; 0 when there is none.
 FOCUS_INDICATOR = """() => {

@@ -33,6 +33,7 @@ from page_checks import (
     LABELS_APART,
     SMALL_CHART_TEXT,
     SMALL_TARGETS,
+    UNEVEN_BUTTON_ROWS,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -394,6 +395,8 @@ def test_page(state, sites, site_routes):
         problems += [f"{label}: axe {v['id']} ({v['impact']}): {v['help']} → "
                      f"{'; '.join(v['targets'])}" for v in violations]
         small = site.page.evaluate(SMALL_TARGETS, minimum)
+        problems += [f"{label}: button not level with the fields beside it: {s}"
+                     for s in site.page.evaluate(UNEVEN_BUTTON_ROWS)]
         if site.theme:
             shot(site, state, "phone", folder=f"contrast-{site.lang}", whole=True)
         else:
