@@ -58,11 +58,16 @@ def _table(chart_id: str, title: str, headers: Sequence[str], rows: Sequence[Seq
     )
 
 
-def _figure(chart_id: str, title: str, svg: str, table: Markup) -> Markup:
+def _figure(chart_id: str, title: str, svg: str, table: Markup,
+            labelled_by: str | None) -> Markup:
+    """The chart and its table; captioned with the title unless ``labelled_by`` names the id
+    of a heading on the page that already says it."""
+    caption = ("" if labelled_by else
+               f'<figcaption id="{chart_id}-caption">{escape(title)}</figcaption>')
     return Markup(  # nosec B704 # title escaped, svg and table built escaped
-        f'<figure class="chart" id="{chart_id}" aria-labelledby="{chart_id}-caption">'
-        f'<figcaption id="{chart_id}-caption">{escape(title)}</figcaption>'
-        f"{_scroll_box(chart_id, svg)}{table}</figure>"
+        f'<figure class="chart" id="{chart_id}" '
+        f'aria-labelledby="{escape(labelled_by or chart_id + "-caption")}">'
+        f"{caption}{_scroll_box(chart_id, svg)}{table}</figure>"
     )
 
 
@@ -94,7 +99,7 @@ def _describe(items: Sequence[Item], total: float) -> str:
 
 def bar_chart(chart_id: str, title: str, items: Sequence[Item], *,
               value_header: str | None = None, label_header: str | None = None,
-              show_share: bool = True) -> Markup:
+              show_share: bool = True, labelled_by: str | None = None) -> Markup:
     """Horizontal bars, one per (label, value), longest first as given; values ≥ 0."""
     total = sum(value for _label, value in items)
     top = max((value for _label, value in items), default=0) or 1
@@ -119,11 +124,12 @@ def bar_chart(chart_id: str, title: str, items: Sequence[Item], *,
         headers.append(_("Share"))
     rows = [[label, _number(value)] + ([_share(value, total)] if show_share else [])
             for label, value in items]
-    return _figure(chart_id, title, "".join(parts), _table(chart_id, title, headers, rows))
+    return _figure(chart_id, title, "".join(parts), _table(chart_id, title, headers, rows),
+                   labelled_by)
 
 
 def percentage_bar(chart_id: str, title: str, items: Sequence[Item], *,
-                   label_header: str | None = None) -> Markup:
+                   label_header: str | None = None, labelled_by: str | None = None) -> Markup:
     """One bar split into the share of each (label, value), with a legend giving each share."""
     total = sum(value for _label, value in items)
     width, bar_height, legend_row = 600, 36, 24
@@ -149,12 +155,14 @@ def percentage_bar(chart_id: str, title: str, items: Sequence[Item], *,
     parts.append("</svg>")
     rows = [[label, _number(value), _share(value, total)] for label, value in items]
     headers = [label_header or _("Item"), _("Count"), _("Share")]
-    return _figure(chart_id, title, "".join(parts), _table(chart_id, title, headers, rows))
+    return _figure(chart_id, title, "".join(parts), _table(chart_id, title, headers, rows),
+                   labelled_by)
 
 
 def column_chart(chart_id: str, title: str, items: Sequence[Item], *,
                  label_header: str | None = None, value_header: str | None = None,
-                 tick: Callable[[int, str], bool] | None = None) -> Markup:
+                 tick: Callable[[int, str], bool] | None = None,
+                 labelled_by: str | None = None) -> Markup:
     """Vertical columns for a series in time order (e.g. per day); every n-th label shown,
     as many as fit."""
     total = sum(value for _label, value in items)
@@ -180,7 +188,8 @@ def column_chart(chart_id: str, title: str, items: Sequence[Item], *,
     parts.append("</svg>")
     rows = [[label, _number(value)] for label, value in items]
     headers = [label_header or _("Item"), value_header or _("Count")]
-    return _figure(chart_id, title, "".join(parts), _table(chart_id, title, headers, rows))
+    return _figure(chart_id, title, "".join(parts), _table(chart_id, title, headers, rows),
+                   labelled_by)
 
 
 def grouped_columns(chart_id: str, title: str, groups: Sequence[str], series: Sequence[str],

@@ -99,6 +99,12 @@ def test_charts_are_accessible_svg(staff, records):
         assert 'role="img"' in svg and "aria-labelledby" in svg
     assert text.count("<title id=") == 6 and text.count("<desc id=") == 6
     assert 'style="' not in text  # the CSP allows no inline styles
+    # Each figure is named by its section's heading, and the title is not said twice.
+    figures = re.findall(r'<figure class="chart" id="([^"]+)" aria-labelledby="([^"]+)"', text)
+    assert len(figures) == 6
+    for chart_id, label in figures:
+        assert label == f"{chart_id}-heading" and f'<h2 id="{label}">' in text
+    assert "<figcaption" not in text
 
 
 def test_fragment_for_htmx(staff, records):
