@@ -403,6 +403,35 @@ def store_invoice(session: Session, values: dict[str, Any]) -> bool:
     return added
 
 
+# What the json and csv modules say about a broken line (the start of their message), in words
+# a translator can put into the staff member's language. Other messages are shown as they are.
+PARSER_PROBLEMS = (
+    ("Expecting value", N_("a value is missing, or a text value is not in double quotes")),
+    ("Expecting ',' delimiter", N_("a comma is missing between two values")),
+    ("Expecting ':' delimiter", N_("a colon is missing after a field name")),
+    ("Expecting property name", N_("a field name is not in double quotes, or a comma stands "
+                                   "before a closing brace")),
+    ("Illegal trailing comma", N_("a comma stands before a closing bracket or brace")),
+    ("Unterminated string", N_("a text value has no closing double quote")),
+    ("Extra data", N_("more follows the end of the record: put one record on each line")),
+    ("Invalid control character", N_("a text value holds a tab or a line break")),
+    ("Invalid \\uXXXX escape", N_("a Unicode escape needs four hexadecimal digits")),
+    ("Invalid \\escape", N_("a backslash in a text value starts no valid escape")),
+    ("field larger than field limit", N_("a field is too long")),
+    ("new-line character seen in unquoted field",
+     N_("a line break stands inside a field without quotes")),
+    ("unexpected end of data", N_("the file ends inside a quoted field")),
+    ("',' expected after '\"'", N_("a closing double quote is not followed by a comma")),
+)
+
+
+def _parser_detail(message: str) -> Reason | str:
+    for start, words in PARSER_PROBLEMS:
+        if message.startswith(start):
+            return Reason(words)
+    return message
+
+
 def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, Reason | None]]:
     """(line number, record, error) for every non-blank line."""
     for number, line in enumerate(lines, start=1):
@@ -413,7 +442,7 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, Reason 
             yield number, json.loads(line), None
         except json.JSONDecodeError as exc:
             yield number, None, Reason(N_("not valid JSON: %(detail)s (column %(column)d)"),
-                                       detail=exc.msg, column=exc.colno)
+                                       detail=_parser_detail(exc.msg), column=exc.colno)
 
 
 # CSV: the fields of DESIGN 3.3 flattened, one row per line item. Parties and items get a
@@ -479,7 +508,7 @@ def read_csv(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, Reason | 
     except StopIteration:
         return
     except csv.Error as exc:
-        yield 1, None, Reason(N_("not valid CSV: %(detail)s"), detail=str(exc))
+        yield 1, None, Reason(N_("not valid CSV: %(detail)s"), detail=_parser_detail(str(exc)))
         return
     names = [name.strip().lower() for name in header]
     error = _csv_header_error(names)
@@ -497,7 +526,7 @@ def read_csv(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, Reason | 
             break
         except csv.Error as exc:
             line_end = reader.line_num
-            yield line, None, Reason(N_("not valid CSV: %(detail)s"), detail=str(exc))
+            yield line, None, Reason(N_("not valid CSV: %(detail)s"), detail=_parser_detail(str(exc)))
             continue
         line_end = reader.line_num
         if not any(cell.strip() for cell in row):

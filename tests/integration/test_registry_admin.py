@@ -164,7 +164,8 @@ def test_refused_lines_are_explained_in_the_readers_language(app, client, staff)
         invoice_record(invoice_number="40000003", items=[{"name": "咨询服务"}]),
     ]
     reset_registry(app)
-    response = upload(client, as_jsonl(*records, extra_lines=[json.dumps({"type": "99"})]),
+    broken = '{"invoice_code": "011001900411" "invoice_number": "40000004"}'
+    response = upload(client, as_jsonl(*records, extra_lines=[json.dumps({"type": "99"}), broken]),
                       "issuer.jsonl")
     wait_for_imports(app)
     chinese = client.get(response.headers["Location"], headers={"Accept-Language": "zh-CN"})
@@ -174,6 +175,8 @@ def test_refused_lines_are_explained_in_the_readers_language(app, client, staff)
     assert "<td>'amount' 不是金额：'ten'</td>" in page
     assert "<td>第 1 个明细：缺少 'amount'</td>" in page
     assert "<td>未知的发票类型 '99'</td>" in page
+    # What the JSON parser found, in words of the reader's language too.
+    assert "<td>不是有效的 JSON：两个值之间缺少逗号（第 33 列）</td>" in page
 
 
 def test_a_database_error_half_way_leaves_the_registry_untouched(app, client, staff, make_invoice,
