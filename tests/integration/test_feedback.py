@@ -145,6 +145,7 @@ def test_an_email_contact_gets_the_link_and_each_reply_in_their_language(
     number = number_on(html)
     assert html.count("me@example.com") == 1  # "sent this link to …", once
     assert "<dt>Тема</dt>" in html  # the report's topic, not "about the service"
+    assert f'<p class="message-body" dir="auto">{MESSAGE}</p>' in html
 
     [(to, subject, body)] = mails(caplog)  # one mail, though Send was pressed twice
     assert to == "me@example.com"
