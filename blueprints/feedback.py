@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from types import SimpleNamespace
 
 from flask import (
@@ -88,11 +89,16 @@ RECEIVED_SUBJECT = _l("Your Yanpiao report %(number)s")
 REPLY_SUBJECT = _l("Reply to your Yanpiao report %(number)s")
 
 
-def mail_reporter(ticket: Ticket, subject, template: str, **context) -> bool | None:
+class Mailed(Enum):
+    SENT = "sent"
+    FAILED = "failed"
+    NO_SERVER = "no-server"  # no SMTP host is set: the mail went to the log only
+
+
+def mail_reporter(ticket: Ticket, subject, template: str, **context) -> Mailed | None:
     """Mail the reporter in the language they wrote in, with their report's private link.
 
-    None when they left no email address (no contact, a mobile number, or anonymous);
-    otherwise whether the mail was sent.
+    None when they left no email address (no contact, a mobile number, or anonymous).
     """
     address = ticket.contact_email
     if not address:
@@ -101,7 +107,10 @@ def mail_reporter(ticket: Ticket, subject, template: str, **context) -> bool | N
     link = external_url("feedback.status", token=token) if token else ""
     with force_locale(ticket.locale if ticket.locale in LANGUAGES else DEFAULT_LOCALE):
         body = render_template(template, ticket=ticket, link=link, **context)
-        return mail(address, str(subject) % {"number": ticket.number}, body)
+        sent = mail(address, str(subject) % {"number": ticket.number}, body)
+    if not current_app.config["YANPIAO_SMTP_HOST"]:
+        return Mailed.NO_SERVER
+    return Mailed.SENT if sent else Mailed.FAILED
 
 
 def _render_form(form: FeedbackForm, notice: str | None = None, status: int = 200):
@@ -144,9 +153,9 @@ def feedback():
     # A second press of Send finds the same ticket: one mail is enough.
     mailed = mail_reporter(ticket, RECEIVED_SUBJECT, "feedback/received_mail.txt") \
         if created else None
-    if mailed:
+    if mailed is Mailed.SENT:
         flash(_("We have also sent this link to %(address)s.", address=ticket.contact), DONE)
-    elif mailed is False:
+    elif mailed is Mailed.FAILED:
         flash(_("We could not send this link to %(address)s. Please keep it from this page.",
                 address=ticket.contact), PROBLEM)
     return redirect(url_for("feedback.status", token=token), code=303)

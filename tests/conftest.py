@@ -93,6 +93,18 @@ def app(database_url, tmp_path):
 
 
 @pytest.fixture
+def mailbox(app):
+    """The app sends its mail through a real SMTP server on localhost that keeps it."""
+    from smtp_server import Mailbox
+
+    box = Mailbox().start()
+    app.config.update(YANPIAO_SMTP_HOST="127.0.0.1", YANPIAO_SMTP_PORT=box.port,
+                      YANPIAO_SMTP_SECURITY="none")
+    yield box
+    box.stop()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -16,7 +16,7 @@ from yanpiao.models import VerificationRecord
 from yanpiao.staff_accounts import active_staff
 
 from ..ext import db
-from ..feedback import REPLY_SUBJECT, mail_reporter
+from ..feedback import REPLY_SUBJECT, Mailed, mail_reporter
 from ..feedback_forms import options
 from ..messages import FIELD_LABELS
 from ..render import page_or_fragment
@@ -141,13 +141,17 @@ def reply(number: str):
     db.session.commit()
     mailed = mail_reporter(ticket, REPLY_SUBJECT, "feedback/reply_mail.txt",
                            reply=message.body)
-    if mailed:
+    if mailed is Mailed.SENT:
         flash(_("Your reply is on the reporter's status page and was emailed to %(address)s.",
                 address=ticket.contact), DONE)
-    elif mailed is False:
+    elif mailed is Mailed.FAILED:
         flash(_("Your reply is on the reporter's status page, but the email to %(address)s "
                 "could not be sent: please write to them yourself.",
                 address=ticket.contact), PROBLEM)
+    elif mailed is Mailed.NO_SERVER:
+        flash(_("Your reply is on the reporter's status page. This site has no mail server "
+                "set up: please write to them at %(address)s yourself.",
+                address=ticket.contact), DONE)
     elif ticket.contact:
         flash(_("Your reply is on the reporter's status page. They asked to be answered at "
                 "%(phone)s: call or text them.", phone=ticket.contact), DONE)
