@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask import Flask
-from flask_babel import format_currency, format_date, format_datetime, format_percent
+from flask_babel import format_currency, format_date, format_datetime, format_percent, format_time
 from markupsafe import Markup
 
 from . import messages
@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
         rate=rate,
         format_date=format_date,
         format_datetime=format_datetime,
+        format_time=format_time,
         type_name=lambda t: messages.TYPE_NAMES[t],
         status_name=lambda s: messages.STATUS_NAMES[s],
         status_explanation=lambda s: messages.STATUS_EXPLANATIONS.get(s, ""),

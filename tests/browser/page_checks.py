@@ -101,6 +101,35 @@ CROOKED_BREADCRUMBS = """() => {
   return crooked;
 }"""
 
+# Table cells squeezed so narrow that their words stand a character or two to a line (Chinese,
+# Japanese and Korean may break between any two characters): under 2.5em wide and three lines
+# or more of text. Read at phone width.
+SQUEEZED_CELLS = """() => {
+  // Headers kept for screen readers only (clipped) are not seen, so not squeezed.
+  const hidden = cell => {
+    for (let el = cell; el && el !== document.body; el = el.parentElement) {
+      const cs = getComputedStyle(el);
+      if (cs.clip !== "auto" || cs.clipPath !== "none") return true;
+    }
+    return false;
+  };
+  const squeezed = [];
+  for (const cell of document.querySelectorAll("td, th")) {
+    const text = cell.innerText.replace(/\\s+/g, "");
+    if (text.length <= 3 || hidden(cell)) continue;
+    const style = getComputedStyle(cell);
+    const size = parseFloat(style.fontSize);
+    const width = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    const lines = range.getBoundingClientRect().height / (parseFloat(style.lineHeight) || 1.5 * size);
+    if (width > 0 && width < 2.5 * size && lines >= 3) {
+      squeezed.push(`"${text.slice(0, 20)}" ${width.toFixed(0)}px wide, ${Math.round(lines)} lines`);
+    }
+  }
+  return [...new Set(squeezed)].slice(0, 5);
+}"""
+
 # A form's button beside its fields (a filter row): the button's middle level with the middle
 # of the control next to it, within 3px. Read at desktop width, where such rows are one line.
 UNEVEN_BUTTON_ROWS = """() => {

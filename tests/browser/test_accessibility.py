@@ -33,6 +33,7 @@ from page_checks import (
     LABELS_APART,
     SMALL_CHART_TEXT,
     SMALL_TARGETS,
+    SQUEEZED_CELLS,
     UNEVEN_BUTTON_ROWS,
 )
 
@@ -414,6 +415,8 @@ def test_page(state, sites, site_routes):
                      for s in site.page.evaluate(SMALL_CHART_TEXT, CHART_TEXT)]
         problems += [f"{label}: breadcrumb steps not on one line: {s}"
                      for s in site.page.evaluate(CROOKED_BREADCRUMBS)]
+        problems += [f"{label}: table cell squeezed on the phone: {s}"
+                     for s in site.page.evaluate(SQUEEZED_CELLS)]
         if (extra := overflow(site, NARROWEST)) is not None:
             problems.append(f"{label}: scrolls sideways by {extra}px at {NARROWEST}px wide")
     if problems:
