@@ -415,7 +415,7 @@ PARSER_PROBLEMS = (
     ("Unterminated string", N_("a text value has no closing double quote")),
     ("Extra data", N_("more follows the end of the record: put one record on each line")),
     ("Invalid control character", N_("a text value holds a tab or a line break")),
-    ("Invalid \\uXXXX escape", N_("a Unicode escape needs four hexadecimal digits")),
+    ("Invalid \\u", N_("a Unicode escape needs four hexadecimal digits")),
     ("Invalid \\escape", N_("a backslash in a text value starts no valid escape")),
     ("field larger than field limit", N_("a field is too long")),
     ("new-line character seen in unquoted field",

@@ -113,6 +113,33 @@ def test_csv_row_with_too_many_fields():
     assert number == 2 and "4 fields" in error
 
 
+@pytest.mark.parametrize(("line", "words", "column"), [
+    ('{"a" 1}', "a colon is missing after a field name", 6),
+    ('{"a": 1 "b": 2}', "a comma is missing between two values", 9),
+    ("{a: 1}", "a field name is not in double quotes", 2),
+    ('{"a": 1,}', "a field name is not in double quotes", 9),
+    ('{"a": "x', "a text value has no closing double quote", 7),
+    ("{} {}", "more follows the end of the record", 4),
+    ('{"a": "\t"}', "a text value holds a tab or a line break", 8),
+    ('{"a": "\\q"}', "a backslash in a text value starts no valid escape", 8),
+    ('{"a": "\\u12"}', "a Unicode escape needs four hexadecimal digits", 9),
+    ('{"a": nope}', "a value is missing, or a text value is not in double quotes", 7),
+])
+def test_broken_json_lines_are_explained_in_plain_words(line, words, column):
+    [(number, record, error)] = list(registry.read_jsonl([line]))
+    assert (number, record) == (1, None)
+    assert error.startswith(f"not valid JSON: {words}") and error.endswith(f"(column {column})")
+    assert error.params["detail"].template.startswith(words)  # a message of the catalogs
+
+
+def test_a_line_break_in_an_unquoted_csv_field_is_explained():
+    # A lone carriage return inside a line, as lines read from a file opened without newline=""
+    lines = ["type,invoice_number,issue_date", "04,123\r45678,2024-10-25"]
+    [(number, record, error)] = list(registry.read_csv(lines))
+    assert (number, record) == (2, None)
+    assert error == "not valid CSV: a line break stands inside a field without quotes"
+
+
 @pytest.mark.parametrize(("name", "expected"), [
     ("a.jsonl", "jsonl"), ("A.CSV", "csv"), ("x.ndjson", "jsonl"), ("invoices.json", "jsonl"),
 ])
