@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
@@ -95,7 +96,8 @@ class Mailed(Enum):
     NO_SERVER = "no-server"  # no SMTP host is set: the mail went to the log only
 
 
-def mail_reporter(ticket: Ticket, subject, template: str, **context) -> Mailed | None:
+def mail_reporter(ticket: Ticket, subject: LazyString, template: str,
+                  **context) -> Mailed | None:
     """Mail the reporter in the language they wrote in, with their report's private link.
 
     None when they left no email address (no contact, a mobile number, or anonymous).
@@ -151,8 +153,8 @@ def feedback():
                                     "lost: please send it again."), 503)
     flash(_("Thank you. Your report has been received."), SENT)
     # A second press of Send finds the same ticket: one mail is enough.
-    mailed = mail_reporter(ticket, RECEIVED_SUBJECT, "feedback/received_mail.txt") \
-        if created else None
+    mailed = (mail_reporter(ticket, RECEIVED_SUBJECT, "feedback/received_mail.txt")
+              if created else None)
     if mailed is Mailed.SENT:
         flash(_("We have also sent this link to %(address)s.", address=ticket.contact), DONE)
     elif mailed is Mailed.FAILED:
