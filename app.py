@@ -19,7 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
     from blueprints import faq, feedback, staff
     from blueprints import developers, registry_admin
     from blueprints import kiosk
-    from blueprints import backup_cli, request_ids, schema
+    from blueprints import backup_cli, outbox, request_ids, schema
     from blueprints.ext import babel, compress, csrf, db, htmx, limiter
     from blueprints.health import bp as health_bp
     from blueprints.samples import bp as samples_bp
@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.from_mapping(config)
 
     db.init_app(app)
+    outbox.init_app(app)
     htmx.init_app(app)
     csrf.init_app(app)
     compress.init_app(app)

@@ -21,3 +21,10 @@ access_log_format = (
     'request_id=%({x-request-id}o)s'
 )
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Mail left queued when the server last stopped goes out from the new worker."""
+    sender = getattr(worker.wsgi, "extensions", {}).get("mail_sender")
+    if sender is not None:
+        sender.kick()

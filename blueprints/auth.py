@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import (
     Blueprint,
     current_app,
@@ -22,6 +24,7 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
 from yanpiao import credentials
+from yanpiao.db import utcnow
 from yanpiao.history import claim_anonymous
 
 from .context import OWNER_KEY, external_url, mail, owner_key
@@ -260,7 +263,12 @@ def forgot_password():
             link=external_url("auth.reset_password", token=token),
             minutes=minutes,
         )
-        mail(user.email, _("Reset your Yanpiao password"), body)
+        # Sent later: queued, so a slow mail server adds no time for addresses with an
+        # account, which would give them away. A link that has expired is not sent at all.
+        mail(user.email, _("Reset your Yanpiao password"), body,
+             expires_at=utcnow() + timedelta(
+                 seconds=current_app.config["YANPIAO_PASSWORD_RESET_MAX_AGE"]))
+        db.session.commit()
     # The same answer whether or not the address has an account.
     flash(_(
         "If an account uses this email address, we have sent it a link to choose a new "

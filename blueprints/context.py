@@ -9,8 +9,10 @@ from flask import current_app, session, url_for
 from flask_login import current_user
 
 from yanpiao.history import Owner
-from yanpiao.mail import MailSettings, send_mail
+from yanpiao.mail import MailSettings, OutgoingMail, queue_mail
 from yanpiao.verification import Settings
+
+from .ext import db
 
 OWNER_KEY = "owner"
 
@@ -63,6 +65,9 @@ def mail_settings() -> MailSettings:
     )
 
 
-def mail(to: str, subject: str, body: str) -> bool:
-    """Send one plain-text mail with the configured SMTP server; False when it failed."""
-    return send_mail(mail_settings(), to, subject, body)
+def mail(to: str, subject: str, body: str, **about) -> OutgoingMail:
+    """Queue one plain-text mail in this request's session; it leaves once that commits.
+
+    ``about``: ``expires_at``, ``ticket_id``, ``message_id`` (``yanpiao.mail.queue_mail``).
+    """
+    return queue_mail(db.session, to, subject, body, **about)

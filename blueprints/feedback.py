@@ -35,6 +35,7 @@ from yanpiao.feedback import (
     is_submission_key,
     new_submission_key,
     Ticket,
+    TicketMessage,
     rate,
     status_token_for,
     status_token_of,
@@ -47,6 +48,7 @@ from .ext import db, limiter
 from .feedback_forms import (
     CATEGORY_HINTS,
     CATEGORY_NAMES,
+    MAIL_PROBLEMS,
     PRIORITY_NAMES,
     RATING_NAMES,
     STATUS_NAMES,
@@ -82,6 +84,7 @@ def feedback_words():
         "ticket_status_name": lambda s: STATUS_NAMES[s],
         "ticket_priority_name": lambda p: PRIORITY_NAMES[p],
         "rating_name": lambda r: RATING_NAMES[r],
+        "mail_problem_name": lambda p: MAIL_PROBLEMS[p],
         "response_standard": RESPONSE_STANDARD,
     }
 
@@ -91,14 +94,14 @@ REPLY_SUBJECT = _l("Reply to your Yanpiao report %(number)s")
 
 
 class Mailed(Enum):
-    SENT = "sent"
-    FAILED = "failed"
-    NO_SERVER = "no-server"  # no SMTP host is set: the mail went to the log only
+    QUEUED = "queued"  # in the outbox: it leaves once the transaction commits
+    NO_SERVER = "no-server"  # no SMTP host is set: the mail will go to the log only
 
 
 def mail_reporter(ticket: Ticket, subject: LazyString, template: str,
-                  **context) -> Mailed | None:
-    """Mail the reporter in the language they wrote in, with their report's private link.
+                  message: TicketMessage | None = None, **context) -> Mailed | None:
+    """Queue a mail to the reporter in the language they wrote in, with their report's
+    private link, about the ticket or one reply (``message``). The caller commits.
 
     None when they left no email address (no contact, a mobile number, or anonymous).
     """
@@ -109,10 +112,10 @@ def mail_reporter(ticket: Ticket, subject: LazyString, template: str,
     link = external_url("feedback.status", token=token) if token else ""
     with force_locale(ticket.locale if ticket.locale in LANGUAGES else DEFAULT_LOCALE):
         body = render_template(template, ticket=ticket, link=link, **context)
-        sent = mail(address, str(subject) % {"number": ticket.number}, body)
-    if not current_app.config["YANPIAO_SMTP_HOST"]:
-        return Mailed.NO_SERVER
-    return Mailed.SENT if sent else Mailed.FAILED
+        db.session.flush()  # the ticket's and the message's ids
+        mail(address, str(subject) % {"number": ticket.number}, body, ticket_id=ticket.id,
+             message_id=message.id if message is not None else None)
+    return Mailed.QUEUED if current_app.config["YANPIAO_SMTP_HOST"] else Mailed.NO_SERVER
 
 
 def _render_form(form: FeedbackForm, notice: str | None = None, status: int = 200):
@@ -145,6 +148,9 @@ def feedback():
         ticket, created = submit_ticket(db.session, submission,
                                         submission_key=form.submission.data,
                                         status_token=token, now=utcnow())
+        # A second press of Send finds the same ticket: one mail is enough.
+        mailed = (mail_reporter(ticket, RECEIVED_SUBJECT, "feedback/received_mail.txt")
+                  if created else None)
         db.session.commit()  # before anything confirms the report to the visitor
     except SQLAlchemyError:
         db.session.rollback()
@@ -152,14 +158,9 @@ def feedback():
         return _render_form(form, _("Your report could not be saved. Nothing you typed is "
                                     "lost: please send it again."), 503)
     flash(_("Thank you. Your report has been received."), SENT)
-    # A second press of Send finds the same ticket: one mail is enough.
-    mailed = (mail_reporter(ticket, RECEIVED_SUBJECT, "feedback/received_mail.txt")
-              if created else None)
-    if mailed is Mailed.SENT:
-        flash(_("We have also sent this link to %(address)s.", address=ticket.contact), DONE)
-    elif mailed is Mailed.FAILED:
-        flash(_("We could not send this link to %(address)s. Please keep it from this page.",
-                address=ticket.contact), PROBLEM)
+    if mailed is Mailed.QUEUED:
+        flash(_("We are also emailing this link to %(address)s.", address=ticket.contact),
+              DONE)
     return redirect(url_for("feedback.status", token=token), code=303)
 
 

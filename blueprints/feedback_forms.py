@@ -19,6 +19,7 @@ from wtforms.validators import (
 
 from yanpiao.accounts import normalise_phone
 from yanpiao.feedback import MESSAGE_MAX, RATINGS, Category, Priority, Submission, TicketStatus
+from yanpiao.mail import Problem
 from yanpiao.normalize import fold
 from yanpiao.staff_accounts import is_email
 
@@ -51,6 +52,13 @@ PRIORITY_NAMES = {
     Priority.URGENT: _l("Urgent"),
 }
 
+# Why a mail to a reporter has not gone (yet), as staff read it on the ticket.
+MAIL_PROBLEMS = {
+    Problem.UNREACHABLE: _l("the mail server could not be reached"),
+    Problem.LOGIN: _l("the mail server did not accept this site's login"),
+    Problem.DEFERRED: _l("the mail server asked to try again later"),
+    Problem.REFUSED: _l("the mail server refused the address or the mail"),
+}
 RATING_NAMES = {
     1: _l("1 – very poor"),
     2: _l("2 – poor"),

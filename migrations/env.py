@@ -11,6 +11,7 @@ import yanpiao.tokens  # noqa: F401
 import yanpiao.audit  # noqa: F401
 import yanpiao.faq  # noqa: F401
 import yanpiao.feedback  # noqa: F401
+import yanpiao.mail  # noqa: F401
 import yanpiao.upkeep  # noqa: F401
 import yanpiao.kiosk  # noqa: F401
 from yanpiao.db import Base, make_engine

@@ -89,6 +89,7 @@ def app(database_url, tmp_path):
         }
     )
     yield app
+    app.extensions["mail_sender"].stop()
     app.extensions["database"].engine.dispose()
 
 
@@ -102,6 +103,38 @@ def mailbox(app):
                       YANPIAO_SMTP_SECURITY="none")
     yield box
     box.stop()
+
+
+@pytest.fixture
+def outbox(app):
+    """What became of queued mail: ``outbox.wait()`` until this process's sender has sent
+    what is due, ``outbox.deliver(later=…)`` a round as if that much time had passed,
+    ``outbox.mails()`` every mail in the outbox."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from yanpiao.db import utcnow
+    from yanpiao.mail import OutgoingMail, deliver_due
+
+    class Outbox:
+        def wait(self) -> None:
+            assert app.extensions["mail_sender"].wait_idle(), "the mail sender did not finish"
+
+        def deliver(self, later: timedelta) -> None:
+            self.wait()
+            with app.app_context():
+                from blueprints.context import mail_settings
+
+                deliver_due(app.extensions["database"].factory, mail_settings(),
+                            now=utcnow() + later)
+
+        def mails(self) -> list[OutgoingMail]:
+            self.wait()
+            with app.extensions["database"].factory() as session:
+                return list(session.scalars(select(OutgoingMail).order_by(OutgoingMail.id)))
+
+    return Outbox()
 
 
 @pytest.fixture

@@ -12,12 +12,14 @@ from aiosmtpd.controller import Controller
 class Mailbox(list):
     """The messages received so far, oldest first."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None, **smtp) -> None:
         super().__init__()
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        if port is None:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+        self.port = port
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **smtp)
 
     async def handle_DATA(self, _server, _session, envelope) -> str:
         self.append(email.message_from_bytes(envelope.content, policy=email.policy.default))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from .accounts import User, check_password, create_user, find_user, normalise_email, normalise_phone
 from .db import utcnow
+from .mail import OutgoingMail
 from .models import VerificationRecord
 from .normalize import fold
 
@@ -97,8 +98,13 @@ def change_password(session: Session, user: User, new_password: str) -> None:
 
 
 def delete_account(session: Session, user_id: int) -> None:
-    """The account and everything of it: its history goes with it."""
+    """The account and everything of it: its history goes with it, and the password reset
+    mails sent to its address (a ticket's mails stay with the ticket)."""
+    email = session.scalar(select(User.email).where(User.id == user_id))
     session.execute(delete(VerificationRecord).where(VerificationRecord.user_id == user_id))
+    if email:
+        session.execute(delete(OutgoingMail).where(OutgoingMail.recipient == email,
+                                                   OutgoingMail.ticket_id.is_(None)))
     session.execute(delete(User).where(User.id == user_id))
     session.commit()
 

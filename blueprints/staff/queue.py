@@ -11,6 +11,7 @@ from yanpiao import audit, feedback
 from yanpiao.accounts import User
 from yanpiao.audit import Subject
 from yanpiao.db import utcnow
+from yanpiao.mail import mails_about_ticket, undelivered
 from yanpiao.feedback import OPEN, Category, FeedbackError, Priority, QueueFilter, TicketStatus
 from yanpiao.models import VerificationRecord
 from yanpiao.staff_accounts import active_staff
@@ -73,6 +74,7 @@ def queue():
         "staff/queue.html", "staff/_ticket_list.html",
         form=form, tickets=tickets, total=total, page_number=page, now=now,
         names=names_for(t.assigned_to_id for t in tickets),
+        undelivered=undelivered(db.session, [t.id for t in tickets]),
         previous_url=url_for("staff.queue", page=page - 1, **args) if page > 1 else None,
         next_url=url_for("staff.queue", page=page + 1, **args)
         if page * PAGE_SIZE < total else None,
@@ -99,6 +101,7 @@ def _render_ticket(ticket, *, reply_form=None, status: int = 200):
     ]
     record = (db.session.get(VerificationRecord, ticket.invoice_reference)
               if ticket.invoice_reference else None)
+    mails = mails_about_ticket(db.session, ticket.id)
     names = names_for([ticket.user_id, ticket.assigned_to_id]
                       + [e.actor_id for e in events] + [m.staff_id for m in ticket.messages])
     return render_template(
@@ -107,6 +110,8 @@ def _render_ticket(ticket, *, reply_form=None, status: int = 200):
         mismatched=[str(FIELD_LABELS.get(f, f)) for f in record.mismatch_fields.split(",") if f]
         if record else [],
         trail=describe(events, names),
+        receipt_mails=[mail for mail in mails if mail.message_id is None],
+        reply_mails={mail.message_id: mail for mail in mails if mail.message_id is not None},
         reply_form=reply_form or ReplyForm(formdata=None),
         status_form=status_form, assign_form=assign_form,
         priority_form=PriorityForm(formdata=None, priority=ticket.priority),
@@ -138,16 +143,12 @@ def reply(number: str):
         flash(_("A reply cannot move this ticket to that status. Reopen the ticket first."),
               PROBLEM)
         return _render_ticket(ticket, reply_form=form, status=409)
-    db.session.commit()
-    mailed = mail_reporter(ticket, REPLY_SUBJECT, "feedback/reply_mail.txt",
+    mailed = mail_reporter(ticket, REPLY_SUBJECT, "feedback/reply_mail.txt", message,
                            reply=message.body)
-    if mailed is Mailed.SENT:
-        flash(_("Your reply is on the reporter's status page and was emailed to %(address)s.",
-                address=ticket.contact), DONE)
-    elif mailed is Mailed.FAILED:
-        flash(_("Your reply is on the reporter's status page, but the email to %(address)s "
-                "could not be sent: please write to them yourself.",
-                address=ticket.contact), PROBLEM)
+    db.session.commit()
+    if mailed is Mailed.QUEUED:
+        flash(_("Your reply is on the reporter's status page and is being emailed to "
+                "%(address)s.", address=ticket.contact), DONE)
     elif mailed is Mailed.NO_SERVER:
         flash(_("Your reply is on the reporter's status page. This site has no mail server "
                 "set up: please write to them at %(address)s yourself.",

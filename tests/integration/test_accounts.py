@@ -2,6 +2,8 @@
 
 import logging
 import re
+import socket
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -175,7 +177,7 @@ def test_change_password(client, make_user):
     assert sign_in(client, password="a new long password").status_code == 303
 
 
-def test_a_new_password_ends_every_other_session(app, client, make_user, caplog):
+def test_a_new_password_ends_every_other_session(app, client, make_user, caplog, outbox):
     """Someone who changes a password because it leaked must not leave the thief signed in:
     the other browser is signed out, the one that changed it stays signed in."""
     make_user()
@@ -195,13 +197,13 @@ def test_a_new_password_ends_every_other_session(app, client, make_user, caplog)
     sign_in(thief, password="a new long password")
     caplog.set_level(logging.INFO, logger="yanpiao.mail")
     app.test_client().post("/password/forgot", data={"email": "user@example.com"})
-    link = reset_link(caplog)
+    link = reset_link(caplog, outbox)
     app.test_client().post(link, data={"password": "another secret here",
                                        "confirm": "another secret here"})
     assert not signed_in(thief)
 
 
-def test_delete_account_takes_its_history_along(app, client, make_user, make_invoice):
+def test_delete_account_takes_its_history_along(app, client, make_user, make_invoice, outbox):
     stored = make_invoice()
     user_id = make_user()
     other = app.test_client()
@@ -212,6 +214,8 @@ def test_delete_account_takes_its_history_along(app, client, make_user, make_inv
               "issue_date": stored["issue_date"], "check_code": "294433"}
     client.post("/verify", data=fields)
     other.post("/verify", data=fields)
+    for address in ("user@example.com", "other@example.com"):
+        app.test_client().post("/password/forgot", data={"email": address})
     refused = client.post("/account/delete", data={"del-password": "wrong password"})
     assert refused.status_code == 422 and "That is not your password." in text(refused)
     response = client.post("/account/delete", data={"del-password": PASSWORD})
@@ -224,6 +228,8 @@ def test_delete_account_takes_its_history_along(app, client, make_user, make_inv
         assert db.session.get(User, user_id) is None
         owners = db.session.scalars(select(VerificationRecord.user_id)).all()
     assert owners and user_id not in owners  # the other account's check stays
+    # Nothing keeps its address: the reset mail sent to it goes too.
+    assert [m.recipient for m in outbox.mails()] == ["other@example.com"]
     assert BAD_LOGIN in text(sign_in(client))
 
 
@@ -234,19 +240,20 @@ def test_account_pages_need_a_sign_in(client):
         assert client.post(path).status_code == 302
 
 
-def reset_link(caplog) -> str:
+def reset_link(caplog, outbox) -> str:
+    outbox.wait()
     mails = [r.getMessage() for r in caplog.records if r.name == "yanpiao.mail"]
     assert len(mails) == 1, mails
     return re.search(r"http://localhost(/password/reset/\S+)", mails[0]).group(1)
 
 
-def test_password_reset_through_the_logged_mail(client, make_user, caplog):
+def test_password_reset_through_the_logged_mail(client, make_user, caplog, outbox):
     make_user()
     caplog.set_level(logging.INFO, logger="yanpiao.mail")
     response = client.post("/password/forgot", data={"email": "User@Example.com"})
     assert response.status_code == 303
     assert "If an account uses this email address" in text(client.get("/login"))
-    link = reset_link(caplog)
+    link = reset_link(caplog, outbox)
     assert "To: user@example.com" in caplog.text
     assert client.get(link).status_code == 200
     mismatch = client.post(link, data={"password": "brand new secret", "confirm": "other"})
@@ -258,23 +265,42 @@ def test_password_reset_through_the_logged_mail(client, make_user, caplog):
     assert client.get(link).status_code == 400
 
 
-def test_the_reset_mail_speaks_the_visitors_language(app, make_user, caplog):
+def test_the_reset_mail_speaks_the_visitors_language(app, make_user, caplog, outbox):
     make_user()
     caplog.set_level(logging.INFO, logger="yanpiao.mail")
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
     client.post("/password/forgot", data={"email": "user@example.com"})
+    outbox.wait()
     [mail] = [r.getMessage() for r in caplog.records if r.name == "yanpiao.mail"]
     assert "Subject: 重置您的验票密码" in mail
     assert "有人申请重置" in mail and "Someone asked" not in mail and "If it was not you" not in mail
 
 
-def test_reset_for_an_unknown_address_looks_the_same_and_sends_nothing(client, caplog):
+def test_reset_for_an_unknown_address_looks_the_same_and_sends_nothing(client, caplog, outbox):
     caplog.set_level(logging.INFO, logger="yanpiao.mail")
     response = client.post("/password/forgot", data={"email": "nobody@example.com"})
     assert response.status_code == 303
     assert "If an account uses this email address" in text(client.get("/login"))
+    assert outbox.mails() == []
     assert not [r for r in caplog.records if r.name == "yanpiao.mail"]
+
+
+def test_a_reset_mail_that_cannot_go_before_its_link_expires_is_not_sent(
+        app, client, make_user, outbox):
+    """A mail server that is down for longer than the link lives: the mail is dropped rather
+    than delivered hours later with a link that no longer works."""
+    make_user()
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        app.config.update(YANPIAO_SMTP_HOST="127.0.0.1", YANPIAO_SMTP_PORT=probe.getsockname()[1],
+                          YANPIAO_SMTP_SECURITY="none")
+    client.post("/password/forgot", data={"email": "user@example.com"})
+    [waiting] = outbox.mails()
+    assert (waiting.state, waiting.attempts, waiting.problem) == ("queued", 1, "unreachable")
+    outbox.deliver(later=timedelta(hours=2))
+    [dropped] = outbox.mails()
+    assert (dropped.state, dropped.attempts, dropped.body) == ("expired", 1, "")
 
 
 @pytest.mark.parametrize("token", ["nonsense", "eyJ1c2VyIjoxfQ.bad.sig"])
@@ -283,12 +309,12 @@ def test_a_forged_reset_link_does_not_work(client, token):
     assert response.status_code == 400 and "no longer works" in text(response)
 
 
-def test_an_expired_reset_link_does_not_work(app, client, make_user, caplog):
+def test_an_expired_reset_link_does_not_work(app, client, make_user, caplog, outbox):
     make_user()
     caplog.set_level(logging.INFO, logger="yanpiao.mail")
     client.post("/password/forgot", data={"email": "user@example.com"})
     app.config["YANPIAO_PASSWORD_RESET_MAX_AGE"] = -1
-    assert client.get(reset_link(caplog)).status_code == 400
+    assert client.get(reset_link(caplog, outbox)).status_code == 400
 
 
 def test_sign_in_is_throttled(app, make_user):

@@ -92,3 +92,21 @@ def test_import_reads_a_bom_and_standard_input(app, runner):
     result = runner.invoke(args=["registry", "import", "-"], input=text.encode("utf-8"))
     assert result.exit_code == 0, result.output
     assert count(app) == 1
+
+
+def test_mail_commands_show_and_send_the_outbox(app, runner, mailbox):
+    """Without a running server, `flask mail send` sends what is queued; `status` counts it."""
+    from yanpiao.mail import queue_mail
+
+    with app.app_context():
+        from blueprints.ext import db
+
+        queue_mail(db.session, "me@example.com", "Your Yanpiao report", "The link: …")
+        db.session.info.clear()  # queued as another process would: no sender here is woken
+        db.session.commit()
+    status = runner.invoke(args=["mail", "status"])
+    assert status.exit_code == 0 and "queued: 1\n" in status.output and "sent: 0\n" in status.output
+    sent = runner.invoke(args=["mail", "send"])
+    assert sent.exit_code == 0 and "queued: 0\n" in sent.output and "sent: 1\n" in sent.output
+    [(to, subject, body)] = mailbox.messages()
+    assert (to, subject, body.strip()) == ("me@example.com", "Your Yanpiao report", "The link: …")

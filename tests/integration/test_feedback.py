@@ -3,6 +3,7 @@
 import logging
 import re
 import socket
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -123,7 +124,7 @@ def test_a_contact_with_consent_is_kept(app, reporter, contact):
 
 
 def test_an_email_contact_gets_the_link_and_each_reply_in_their_language(
-        app, staff, mailbox):
+        app, staff, mailbox, outbox):
     reporter = app.test_client()
     reporter.environ_base["HTTP_ACCEPT_LANGUAGE"] = "ru"
     key = submission_key(reporter)
@@ -131,27 +132,35 @@ def test_an_email_contact_gets_the_link_and_each_reply_in_their_language(
     assert send(reporter, key, contact="me@example.com", consent="y").status_code == 303
     html = reporter.get(link).get_data(as_text=True)
     number = number_on(html)
-    assert html.count("me@example.com") == 1  # "sent this link to …", once
+    assert html.count("me@example.com") == 1  # "emailing this link to …", once
     assert "<dt>Тема</dt>" in html  # the report's topic, not "about the service"
     assert f'<p class="message-body" dir="auto">{MESSAGE}</p>' in html
 
+    outbox.wait()
     [(to, subject, body)] = mailbox.messages()  # one mail, though Send was pressed twice
     assert to == "me@example.com"
     assert number in subject and "Yanpiao" in subject and "Your Yanpiao" not in subject
     assert f"http://localhost{link}\n" in body and reporter.get(link).status_code == 200
     assert "urgent" not in body and "24" in body  # the response times, in Russian
 
-    assert "and gets it by email too" in staff.get(f"/staff/feedback/{number}").get_data(
-        as_text=True)
+    html = staff.get(f"/staff/feedback/{number}").get_data(as_text=True)
+    assert "and gets it by email too" in html
+    assert re.search(r"✓</span> Emailed to <bdi dir=\"ltr\">me@example.com</bdi>, \w", html)
     answer = staff.post(f"/staff/feedback/{number}/reply", data={
         "body": "Which invoice number?\nThe 8 digits, please.", "then": "waiting_for_reporter"})
-    assert "was emailed to me@example.com" in staff.get(
+    assert "is being emailed to me@example.com" in staff.get(
         answer.headers["Location"]).get_data(as_text=True)
+    outbox.wait()
     [_receipt, (to, subject, body)] = mailbox.messages()
     assert to == "me@example.com" and number in subject
     assert "Which invoice number?\nThe 8 digits, please.\n" in body
     assert f"http://localhost{link}\n" in body
     assert "Reply" not in subject and "replied" not in body  # Russian, as the report was
+    # Sent mail keeps no copy of the private link; staff see that it went, under the reply.
+    assert {(m.state, m.body) for m in outbox.mails()} == {("sent", "")}
+    html = staff.get(f"/staff/feedback/{number}").get_data(as_text=True)
+    assert html.count("Emailed to <bdi") == 2
+    assert "Email not delivered" not in staff.get("/staff/feedback").get_data(as_text=True)
 
     # A ticket made under an earlier secret key: no link that would not open, but where it is.
     with app.app_context():
@@ -160,12 +169,14 @@ def test_an_email_contact_gets_the_link_and_each_reply_in_their_language(
         db.session.execute(update(Ticket).values(submission_key="made-with-an-older-key"))
         db.session.commit()
     staff.post(f"/staff/feedback/{number}/reply", data={"body": "Found it.", "then": "resolved"})
+    outbox.wait()
     _to, _subject, body = mailbox.messages()[-1]
     assert "Found it." in body and "/feedback/status/" not in body
     assert "по личной ссылке, которую вы получили" in body
 
 
-def test_a_phone_contact_is_not_mailed_and_staff_are_told_to_call(app, reporter, staff, mailbox):
+def test_a_phone_contact_is_not_mailed_and_staff_are_told_to_call(
+        app, reporter, staff, mailbox, outbox):
     link = send(reporter, contact="13800138000", consent="y").headers["Location"]
     number = number_on(reporter.get(link).get_data(as_text=True))
     assert "by email" not in staff.get(f"/staff/feedback/{number}").get_data(as_text=True)
@@ -173,33 +184,74 @@ def test_a_phone_contact_is_not_mailed_and_staff_are_told_to_call(app, reporter,
                         data={"body": "Fixed.", "then": "resolved"})
     html = staff.get(answer.headers["Location"]).get_data(as_text=True)
     assert "asked to be answered at 13800138000: call or text them" in html
-    assert mailbox == []
+    assert outbox.mails() == [] and mailbox == []
 
 
-def test_a_mail_server_that_is_down_loses_nothing(app, reporter, staff, caplog):
-    with socket.socket() as probe:  # a port nothing listens on
+def test_a_mail_server_that_is_down_holds_up_nobody_and_loses_no_mail(
+        app, reporter, staff, outbox, caplog):
+    with socket.socket() as probe:  # a port nothing listens on, for now
         probe.bind(("127.0.0.1", 0))
-        app.config.update(YANPIAO_SMTP_HOST="127.0.0.1", YANPIAO_SMTP_PORT=probe.getsockname()[1],
-                          YANPIAO_SMTP_SECURITY="none")
+        port = probe.getsockname()[1]
+    app.config.update(YANPIAO_SMTP_HOST="127.0.0.1", YANPIAO_SMTP_PORT=port,
+                      YANPIAO_SMTP_SECURITY="none")
     response = send(reporter, contact="me@example.com", consent="y")
     assert response.status_code == 303
     html = reporter.get(response.headers["Location"]).get_data(as_text=True)
     assert "Your report has been received" in html
-    assert "We could not send this link to me@example.com. Please keep it from this page." in html
     number = number_on(html)
     answer = staff.post(f"/staff/feedback/{number}/reply",
                         data={"body": "Which invoice?", "then": "waiting_for_reporter"})
-    html = staff.get(answer.headers["Location"]).get_data(as_text=True)
-    assert "the email to me@example.com could not be sent: please write to them yourself" in html
+    assert "is being emailed to me@example.com" in staff.get(
+        answer.headers["Location"]).get_data(as_text=True)
     assert "Which invoice?" in reporter.get(response.headers["Location"]).get_data(as_text=True)
+
+    outbox.wait()
+    assert [(m.state, m.attempts, m.problem) for m in outbox.mails()] == [
+        ("queued", 1, "unreachable")] * 2
     assert "could not be sent through 127.0.0.1" in caplog.text
+    html = staff.get(f"/staff/feedback/{number}").get_data(as_text=True)
+    assert html.count("The email to <bdi dir=\"ltr\">me@example.com</bdi> has not gone yet: "
+                      "the mail server could not be reached. Next try ") == 2
+
+    from smtp_server import Mailbox
+
+    mailbox = Mailbox(port).start()  # the server is back; the next try finds it
+    try:
+        outbox.deliver(later=timedelta(minutes=2))
+    finally:
+        mailbox.stop()
+    assert [subject for _to, subject, _body in mailbox.messages()] == [
+        f"Your Yanpiao report {number}", f"Reply to your Yanpiao report {number}"]
+    assert "has not gone yet" not in staff.get(f"/staff/feedback/{number}").get_data(
+        as_text=True)
 
 
-def test_without_a_mail_server_nobody_is_told_a_mail_went_out(app, reporter, staff, caplog):
+def test_staff_see_a_mail_that_could_not_be_delivered(app, reporter, staff, outbox):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        app.config.update(YANPIAO_SMTP_HOST="127.0.0.1", YANPIAO_SMTP_PORT=probe.getsockname()[1],
+                          YANPIAO_SMTP_SECURITY="none")
+    number = number_on(reporter.get(send(
+        reporter, contact="me@example.com", consent="y").headers["Location"]).get_data(
+            as_text=True))
+    for hours in range(1, 8):  # a try each time, until the outbox gives up
+        outbox.deliver(later=timedelta(hours=hours * 4))
+    [mail] = outbox.mails()
+    assert (mail.state, mail.attempts, mail.body) == ("gave-up", 6, "")
+    html = staff.get(f"/staff/feedback/{number}").get_data(as_text=True)
+    assert ("⚠</span> The email to <bdi dir=\"ltr\">me@example.com</bdi> could not be "
+            "delivered: the mail server could not be reached. Please write to them yourself."
+            ) in html
+    # The queue flags the ticket, so the failure is seen without opening every ticket.
+    assert "Email not delivered" in staff.get("/staff/feedback").get_data(as_text=True)
+
+
+def test_without_a_mail_server_nobody_is_told_a_mail_went_out(
+        app, reporter, staff, outbox, caplog):
     caplog.set_level(logging.INFO, logger="yanpiao.mail")
     link = send(reporter, contact="me@example.com", consent="y").headers["Location"]
     html = reporter.get(link).get_data(as_text=True)
-    assert "me@example.com" not in html and "could not send" not in html
+    assert "me@example.com" not in html and "emailing" not in html
     number = number_on(html)
     assert "by email" not in staff.get(f"/staff/feedback/{number}").get_data(as_text=True)
     answer = staff.post(f"/staff/feedback/{number}/reply",
@@ -207,7 +259,10 @@ def test_without_a_mail_server_nobody_is_told_a_mail_went_out(app, reporter, sta
     html = staff.get(answer.headers["Location"]).get_data(as_text=True)
     assert "no mail server set up: please write to them at me@example.com yourself" in html
     # A developer still finds both mails in the log.
+    outbox.wait()
     assert caplog.text.count("Mail not sent (no SMTP host set)") == 2
+    html = staff.get(f"/staff/feedback/{number}").get_data(as_text=True)
+    assert html.count("Not emailed: this site has no mail server set up.") == 2
 
 
 def test_a_filled_honeypot_makes_no_ticket(app, reporter):
