@@ -122,4 +122,7 @@ def init_app(app: Flask) -> None:
             return http_error(exc)
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         db.discard_session()  # a failed transaction must not break the error page itself
+        # The signed-in user was loaded by that session; after a rollback its attributes are
+        # expired and, the session closed, could not be loaded again: load it afresh.
+        g.pop("_login_user", None)
         return render_error(InternalServerError.code)

@@ -418,3 +418,23 @@ def test_anonymous_reports_are_not_linked_to_the_account(app, reporter, make_use
     anonymous, named = tickets(app)
     assert anonymous.user_id is None and anonymous.anonymous
     assert named.user_id is not None
+
+
+def test_a_failure_after_a_rollback_still_shows_the_error_page_signed_in(
+        app, make_user, login, monkeypatch):
+    """Numbering a report rolls back when another request takes the number; a request that
+    then failed crashed its own error page (the signed-in user, expired by the rollback,
+    could not be loaded from the closed session)."""
+    import blueprints.feedback as view
+
+    def loses_every_race(session, *_args, **_kwargs):
+        session.rollback()
+        raise RuntimeError("could not allocate a ticket number")
+
+    monkeypatch.setattr(view, "submit_ticket", loses_every_race)
+    client = login(app.test_client(), make_user(email="visitor@example.com"))
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    response = send(client)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500 and "Something went wrong on our side" in html
+    assert "Sign out" in html  # still shown as signed in
