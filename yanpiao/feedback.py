@@ -32,6 +32,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -256,6 +257,22 @@ class Submission:
     locale: str = ""
 
 
+# PostgreSQL: the advisory lock that numbers one year's tickets, one transaction at a time.
+_NUMBERING_LOCK = 0x59505F4642_0000  # "YP_FB" and the year
+
+
+def _lock_numbering(session: Session, year: int) -> None:
+    """Hold the year's numbering until this transaction ends (PostgreSQL).
+
+    Without it, concurrent reports all read the same last number; on PostgreSQL each loser
+    waits for the winner's commit before its insert fails, and under steady load a request
+    could lose ten times in a row. SQLite already lets one writer in at a time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                        {"key": _NUMBERING_LOCK + year})
+
+
 def submit_ticket(
     session: Session,
     submission: Submission,
@@ -274,6 +291,7 @@ def submit_ticket(
     year = now.astimezone(tz).year
     anonymous = submission.anonymous
     for _attempt in range(10):
+        _lock_numbering(session, year)
         existing = session.scalar(select(Ticket).where(Ticket.submission_key == submission_key))
         if existing is not None:
             return existing, False
