@@ -63,7 +63,6 @@ bp = Blueprint("feedback", __name__)
 
 SENT = "feedback-sent"  # flash category of the confirmation on the status page
 DONE = "feedback-done"  # flash category of other confirmations
-PROBLEM = "feedback-problem"  # flash category of what went wrong after the report was kept
 RESPONSE_STANDARD = SimpleNamespace(
     hours=int(RESPONSE_TIME[Priority.URGENT].total_seconds() // 3600),
     days=RESPONSE_TIME[Priority.NORMAL].days,
@@ -179,7 +178,6 @@ def _render_status(ticket, token: str, *, follow_up=None, rating=None, notice=No
         rating=rating or RatingForm(formdata=None),
         notice=notice, sent=get_flashed_messages(category_filter=[SENT]),
         done=get_flashed_messages(category_filter=[DONE]),
-        problems=get_flashed_messages(category_filter=[PROBLEM]),
     ), status))
     # The address is the key to the ticket: keep it out of caches, referrers and indexes.
     response.headers["Cache-Control"] = "no-store"

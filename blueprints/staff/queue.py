@@ -11,8 +11,8 @@ from yanpiao import audit, feedback
 from yanpiao.accounts import User
 from yanpiao.audit import Subject
 from yanpiao.db import utcnow
-from yanpiao.mail import mails_about_ticket, undelivered
 from yanpiao.feedback import OPEN, Category, FeedbackError, Priority, QueueFilter, TicketStatus
+from yanpiao.mail import mails_about_ticket, undelivered
 from yanpiao.models import VerificationRecord
 from yanpiao.staff_accounts import active_staff
 
