@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import event, func, select
 
 from yanpiao.db import make_session_factory, utcnow
-from yanpiao.mail import QUEUED_MAIL, MailState, OutgoingMail, deliver_due
+from yanpiao.mail import QUEUED_MAIL, MailState, OutgoingMail, deliver_due, next_due
 
 from .context import mail_settings
 
@@ -73,9 +72,9 @@ class MailSender:
             pause = self.IDLE_CHECK
             try:
                 with self.app.app_context():
-                    next_due = deliver_due(factory, mail_settings())
-                if next_due is not None:
-                    pause = min(pause, max(0.0, (next_due - utcnow()).total_seconds()))
+                    due = deliver_due(factory, mail_settings())
+                if due is not None:
+                    pause = min(pause, max(0.0, (due - utcnow()).total_seconds()))
             except Exception:  # the database is down or broken: keep the thread, try later
                 log.exception("The outbox could not be read or updated")
                 pause = self.AFTER_ERROR
@@ -83,10 +82,6 @@ class MailSender:
                 self._served = max(self._served, answering)
                 self._progress.notify_all()
             self._wake.wait(pause)
-
-
-def sender_of(app: Flask) -> MailSender:
-    return app.extensions["mail_sender"]
 
 
 def init_app(app: Flask) -> None:
@@ -111,32 +106,25 @@ mail_cli = AppGroup("mail", help="The outbox of mail to reporters and account ho
 @with_appcontext
 def send_command() -> None:
     """Send every queued mail that is due now, then print what is still waiting."""
-    from flask import current_app
-
-    database = current_app.extensions["database"]
-    next_due = deliver_due(database.factory, mail_settings())
-    _print_counts(database.factory, next_due)
+    factory = current_app.extensions["database"].factory
+    deliver_due(factory, mail_settings())
+    _print_counts(factory)
 
 
 @mail_cli.command("status")
 @with_appcontext
 def status_command() -> None:
     """How many mails are waiting, sent, logged, given up or expired."""
-    from flask import current_app
-
-    factory = current_app.extensions["database"].factory
-    with factory() as session:
-        next_due = session.scalar(select(func.min(OutgoingMail.next_attempt_at))
-                                  .where(OutgoingMail.state == MailState.QUEUED.value))
-    _print_counts(factory, next_due)
+    _print_counts(current_app.extensions["database"].factory)
 
 
-def _print_counts(factory, next_due: datetime | None) -> None:
+def _print_counts(factory) -> None:
     with factory() as session:
         counts = dict(session.execute(
             select(OutgoingMail.state, func.count()).group_by(OutgoingMail.state)
         ).all())
+        due = next_due(session)
     for state in MailState:
         click.echo(f"{state.value}: {counts.get(state.value, 0)}")
-    if next_due is not None:
-        click.echo(f"next try: {next_due.isoformat(timespec='seconds')}")
+    if due is not None:
+        click.echo(f"next try: {due.isoformat(timespec='seconds')}")

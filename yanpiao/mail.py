@@ -132,7 +132,6 @@ RETRY_AFTER = (
 # mail is sent once; a sender that died mid-way leaves a claim that lapses and is taken over.
 # One mail at a time: a claim on many would lapse while a hanging server times out on each.
 CLAIM = timedelta(minutes=2)
-CLAIM_AT_ONCE = 1
 
 
 class OutgoingMail(Base):
@@ -167,10 +166,6 @@ class OutgoingMail(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     @property
-    def state_enum(self) -> MailState:
-        return MailState(self.state)
-
-    @property
     def problem_enum(self) -> Problem | None:
         return Problem(self.problem) if self.problem else None
 
@@ -198,26 +193,21 @@ def _due(now: datetime):
 
 
 def _claim(session: Session, now: datetime) -> list[OutgoingMail]:
-    """Take up to CLAIM_AT_ONCE due mails for this sender; no other sender takes them."""
+    """Take the next due mail for this sender (none: an empty list); no other sender takes it."""
     table = OutgoingMail.__table__
-    ids = session.scalars(
-        select(table.c.id).where(*_due(now)).order_by(table.c.next_attempt_at)
-        .limit(CLAIM_AT_ONCE)
-    ).all()
-    claimed = []
+    mail_id = session.scalar(
+        select(table.c.id).where(*_due(now)).order_by(table.c.next_attempt_at).limit(1)
+    )
+    if mail_id is None:
+        return []
     with single_writer(session):
-        for mail_id in ids:
-            # Conditional, so two senders (server processes) never both take one mail.
-            taken = session.execute(
-                update(table).where(table.c.id == mail_id, *_due(now))
-                .values(claimed_until=now + CLAIM)
-            ).rowcount
-            if taken:
-                claimed.append(mail_id)
+        # Conditional, so two senders (server processes) never both take one mail.
+        taken = session.execute(
+            update(table).where(table.c.id == mail_id, *_due(now))
+            .values(claimed_until=now + CLAIM)
+        ).rowcount
         session.commit()
-    return list(session.scalars(
-        select(OutgoingMail).where(OutgoingMail.id.in_(claimed)).order_by(OutgoingMail.id)
-    )) if claimed else []
+    return [session.get(OutgoingMail, mail_id)] if taken else []
 
 
 def _settle(mail: OutgoingMail, problem: Problem | None, logged: bool, now: datetime) -> None:
@@ -238,7 +228,6 @@ def _settle(mail: OutgoingMail, problem: Problem | None, logged: bool, now: date
 
 
 def _finish(mail: OutgoingMail, now: datetime) -> None:
-    mail.claimed_until = None
     mail.finished_at = now
     mail.body = ""
 
@@ -258,10 +247,13 @@ def deliver_due(factory: sessionmaker, settings: MailSettings, *,
                     _settle(mail, problem, not settings.host, clock())
                 with single_writer(session):
                     session.commit()
-        return session.scalar(
-            select(func.min(OutgoingMail.next_attempt_at))
-            .where(OutgoingMail.state == MailState.QUEUED.value)
-        )
+        return next_due(session)
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the next queued mail is due; None when nothing is queued."""
+    return session.scalar(select(func.min(OutgoingMail.next_attempt_at))
+                          .where(OutgoingMail.state == MailState.QUEUED.value))
 
 
 def mails_about_ticket(session: Session, ticket_id: int) -> list[OutgoingMail]:
