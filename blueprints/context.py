@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, session, url_for
@@ -24,6 +25,13 @@ def verification_settings() -> Settings:
         max_age_years=config["YANPIAO_MAX_AGE_YEARS"],
         timezone=ZoneInfo(config["YANPIAO_TIMEZONE"]),
     )
+
+
+def retention(setting: str, days: int | None = None) -> timedelta | None:
+    """How long records of one kind are kept: ``days``, else the ``YANPIAO_*_RETENTION_DAYS``
+    setting; None when they are kept for good (0 days)."""
+    days = current_app.config[setting] if days is None else days
+    return timedelta(days=days) if days > 0 else None
 
 
 def owner_key(create: bool = True) -> str | None:

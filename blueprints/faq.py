@@ -15,7 +15,7 @@ from wtforms.validators import AnyOf, Length
 from yanpiao.faq import QUERY_MAX, SearchEntry, record_vote, search
 
 from .ext import db, limiter
-from .faq_content import QUESTIONS, TOPICS
+from .faq_content import QUESTIONS, TOPICS, Only
 from .feedback import RESPONSE_STANDARD
 from .render import page_or_fragment, wants_fragment
 
@@ -57,6 +57,8 @@ def placeholders() -> dict:
         "max_upload": _("%(megabytes)d MB", megabytes=megabytes),
         "urgent_hours": RESPONSE_STANDARD.hours,
         "normal_days": RESPONSE_STANDARD.days,
+        "history_days": max(config["YANPIAO_HISTORY_RETENTION_DAYS"], 0),
+        "feedback_days": max(config["YANPIAO_FEEDBACK_RETENTION_DAYS"], 0),
     }
 
 
@@ -66,6 +68,12 @@ def fill(text, values: dict) -> str:
         return str(text) % values
     except (KeyError, ValueError, TypeError):
         return str(text)
+
+
+def paragraphs(answer: tuple, values: dict) -> list[str]:
+    """An answer's paragraphs, filled in, without those that do not apply here."""
+    return [fill(p.text, values) if isinstance(p, Only) else fill(p, values)
+            for p in answer if not isinstance(p, Only) or values.get(p.when)]
 
 
 def shown_topics() -> list[ShownTopic]:
@@ -80,7 +88,7 @@ def shown_topics() -> list[ShownTopic]:
                 slug=q.slug,
                 topic=title,
                 question=fill(q.question, values),
-                paragraphs=[fill(p, values) for p in q.answer],
+                paragraphs=paragraphs(q.answer, values),
                 links=[(url_for(e), str(label)) for e, label in q.links if e in endpoints],
                 figure=q.figure,
             )

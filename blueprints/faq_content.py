@@ -3,7 +3,9 @@
 Answers may use these placeholders, filled in from the configuration when the page is shown:
 ``%(limit)d`` checks per invoice per day, ``%(years)d`` years an invoice can be verified,
 ``%(max_upload)s`` the largest file, ``%(urgent_hours)d`` and ``%(normal_days)d`` the
-response-time standards. A slug is the answer's anchor on the page: keep it when rewording.
+response-time standards, ``%(history_days)d`` and ``%(feedback_days)d`` how long checks and
+finished reports are kept (0: for good). A paragraph wrapped in ``Only`` is shown only when its
+placeholder is not 0. A slug is the answer's anchor on the page: keep it when rewording.
 """
 
 from __future__ import annotations
@@ -11,6 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class Only:
+    """A paragraph that applies only when the placeholder ``when`` is set (not 0)."""
+
+    when: str
+    text: object  # a lazy string
 
 
 @dataclass(frozen=True)
@@ -282,6 +292,9 @@ TOPICS = (
                    "where you can delete single checks or all of them."),
                 _l("At a kiosk, everything of your visit is wiped when you touch “Finish” or "
                    "when the kiosk starts again."),
+                Only("history_days", _l(
+                    "Every check is deleted %(history_days)d days after it was made, whether it "
+                    "is in an account or not.")),
             ),
         ),
         Question(
@@ -304,6 +317,10 @@ TOPICS = (
                    "you about that report."),
                 _l("If you send anonymously, no contact details are stored and the report is not "
                    "linked to your account."),
+                Only("feedback_days", _l(
+                    "Once a report is resolved or closed and nothing more happens to it, it is "
+                    "deleted after %(feedback_days)d days, with our conversation and your "
+                    "contact details.")),
             ),
         ),
     )),

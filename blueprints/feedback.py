@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from types import SimpleNamespace
 
+import click
 from flask import (
     Blueprint,
     abort,
@@ -18,6 +19,7 @@ from flask import (
 )
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
@@ -36,13 +38,14 @@ from yanpiao.feedback import (
     new_submission_key,
     Ticket,
     TicketMessage,
+    purge_finished,
     rate,
     status_token_for,
     status_token_of,
     submit_ticket,
 )
 
-from .context import external_url, mail
+from .context import external_url, mail, retention
 from .errors import CSRF_MESSAGE, ERRORS
 from .ext import db, limiter
 from .feedback_forms import (
@@ -63,6 +66,7 @@ bp = Blueprint("feedback", __name__)
 
 SENT = "feedback-sent"  # flash category of the confirmation on the status page
 DONE = "feedback-done"  # flash category of other confirmations
+RETENTION = "YANPIAO_FEEDBACK_RETENTION_DAYS"
 RESPONSE_STANDARD = SimpleNamespace(
     hours=int(RESPONSE_TIME[Priority.URGENT].total_seconds() // 3600),
     days=RESPONSE_TIME[Priority.NORMAL].days,
@@ -85,6 +89,7 @@ def feedback_words():
         "rating_name": lambda r: RATING_NAMES[r],
         "mail_problem_name": lambda p: MAIL_PROBLEMS[p],
         "response_standard": RESPONSE_STANDARD,
+        "feedback_retention": retention(RETENTION),
     }
 
 
@@ -166,8 +171,23 @@ def feedback():
 def _ticket_or_404(token: str):
     ticket = find_by_token(db.session, token)
     if ticket is None:
-        abort(404)
+        abort(_no_such_ticket())
     return ticket
+
+
+def _no_such_ticket():
+    """A status link that leads nowhere: mistyped, cut short, or its report was deleted."""
+    kept = retention(RETENTION)
+    message = _("Check that you have the whole link, as we sent or showed it to you.")
+    if kept is not None:
+        message = " ".join((message, ngettext(
+            "A report that is resolved or closed is deleted %(num)d day after its last change.",
+            "A report that is resolved or closed is deleted %(num)d days after its last change.",
+            kept.days,
+        )))
+    return current_app.make_response((render_template(
+        "errors/error.html", status=404, title=_("We cannot find this report"), message=message,
+    ), 404))
 
 
 def _render_status(ticket, token: str, *, follow_up=None, rating=None, notice=None,
@@ -243,3 +263,17 @@ def expired_form(_exc):
     title, _message = ERRORS[400]
     return render_template("errors/error.html", status=400, title=title,
                            message=CSRF_MESSAGE), 400
+
+
+@bp.cli.command("purge")
+@click.option("--days", type=int, default=None,
+              help="Keep this many days after the last change (default: " + RETENTION + ").")
+def purge(days: int | None) -> None:
+    """Delete resolved and closed reports left unchanged for the retention period."""
+    kept = retention(RETENTION, days)
+    if kept is None:
+        click.echo("Retention is unlimited (0 days): nothing purged.")
+        return
+    deleted = purge_finished(db.session, kept, now=utcnow())
+    click.echo(f"Purged {deleted} resolved or closed feedback reports "
+               f"unchanged for {kept.days} days.")

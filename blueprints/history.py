@@ -30,7 +30,13 @@ from yanpiao.types import InvoiceType, Outcome, Status
 from yanpiao.verification import result_from_record, verify as verify_invoice
 
 from . import messages
-from .context import history_owner, owner_key, signed_in_user_id, verification_settings
+from .context import (
+    history_owner,
+    owner_key,
+    retention,
+    signed_in_user_id,
+    verification_settings,
+)
 from .ext import db, limiter
 from .render import page_or_fragment
 
@@ -241,11 +247,11 @@ def delete_all():
               help="Keep this many days (default: YANPIAO_HISTORY_RETENTION_DAYS).")
 def purge(days: int | None) -> None:
     """Delete verification records older than the retention period."""
-    days = current_app.config["YANPIAO_HISTORY_RETENTION_DAYS"] if days is None else days
-    if days <= 0:
+    kept = retention("YANPIAO_HISTORY_RETENTION_DAYS", days)
+    if kept is None:
         click.echo("Retention is unlimited (0 days): nothing purged.")
         return
-    cutoff = history.retention_cutoff(utcnow(), days)
+    cutoff = history.retention_cutoff(utcnow(), kept.days)
     deleted = history.purge_before(db.session, cutoff)
     click.echo(f"Purged {deleted} verification records made before {cutoff:%Y-%m-%d %H:%M} UTC.")
 

@@ -61,6 +61,7 @@ def from_environment(instance_path: Path) -> dict:
         # Accounts, history and receipts.
         "YANPIAO_LOGIN_RATE_LIMIT": os.environ.get("YANPIAO_LOGIN_RATE_LIMIT", "10 per minute"),
         "YANPIAO_HISTORY_RETENTION_DAYS": _int("YANPIAO_HISTORY_RETENTION_DAYS", 365),
+        "YANPIAO_FEEDBACK_RETENTION_DAYS": _int("YANPIAO_FEEDBACK_RETENTION_DAYS", 365),
         "YANPIAO_PASSWORD_RESET_MAX_AGE": 3600,
         "YANPIAO_SMTP_HOST": os.environ.get("YANPIAO_SMTP_HOST", ""),  # unset: mail is logged
         "YANPIAO_SMTP_PORT": _int("YANPIAO_SMTP_PORT", 587),

@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    delete,
     func,
     or_,
     select,
@@ -167,6 +168,13 @@ class Ticket(Base):
     def is_overdue(self, now: datetime) -> bool:
         due = self.reply_due_at
         return due is not None and now > due
+
+    def deleted_after(self, retention: timedelta | None) -> datetime | None:
+        """When ``purge_finished`` may delete this ticket; None while it is open or when
+        finished tickets are kept for good (``retention`` None)."""
+        if retention is None or self.status_enum not in FINISHED:
+            return None
+        return self.updated_at + retention
 
     @property
     def can_be_rated(self) -> bool:
@@ -436,6 +444,43 @@ def reply(session: Session, ticket: Ticket, body: str, *, actor_id: int,
     ticket.awaiting_reply_since = None
     ticket.updated_at = now
     return message
+
+
+# --- retention ---------------------------------------------------------------------------
+
+
+PURGE_CHUNK = 500  # tickets deleted per statement, well below any database's parameter limit
+
+
+def purge_finished(session: Session, retention: timedelta, *, now: datetime | None = None) -> int:
+    """Delete the tickets finished (resolved or closed) and left unchanged for ``retention``.
+
+    With each go its conversation, the mails about it and its audit trail: nothing of the
+    report or of how to reach its reporter stays behind. A ticket still open is kept however
+    old it is; any change to a finished one (a follow-up, a rating, reopening) starts its
+    period again. Commits; returns how many tickets were deleted.
+    """
+    cutoff = (now or utcnow()) - retention
+    finished_long_ago = and_(Ticket.status.in_([s.value for s in FINISHED]),
+                             Ticket.updated_at < cutoff)
+    candidates = list(session.scalars(select(Ticket.id).where(finished_long_ago)))
+    deleted = 0
+    for start in range(0, len(candidates), PURGE_CHUNK):
+        # The condition again, in the deleting statement itself: a ticket reopened since it
+        # was listed stays. The database removes its messages and mails (ON DELETE CASCADE).
+        gone = list(session.scalars(
+            delete(Ticket)
+            .where(Ticket.id.in_(candidates[start:start + PURGE_CHUNK]), finished_long_ago)
+            .returning(Ticket.id)
+        ))
+        if gone:
+            session.execute(delete(audit.AuditEvent).where(
+                audit.AuditEvent.subject_type == Subject.TICKET.value,
+                audit.AuditEvent.subject_id.in_(gone),
+            ))
+        deleted += len(gone)
+    session.commit()
+    return deleted
 
 
 # --- the queue -----------------------------------------------------------------------------

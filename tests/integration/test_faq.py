@@ -173,3 +173,16 @@ def test_a_vote_needs_the_csrf_token(app, client):
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     response = client.post("/faq/languages/vote", data={"helpful": "yes", "csrf_token": token})
     assert response.status_code == 303 and votes(app, "languages") == (1, 0)
+
+
+def test_the_privacy_answers_give_the_retention_periods_that_apply(app, client):
+    app.config["YANPIAO_HISTORY_RETENTION_DAYS"] = 90
+    app.config["YANPIAO_FEEDBACK_RETENTION_DAYS"] = 200
+    html = client.get("/faq", headers=EN).get_data(as_text=True)
+    assert "Every check is deleted 90 days after it was made" in html
+    assert "it is deleted after 200 days, with our conversation" in html
+    app.config["YANPIAO_HISTORY_RETENTION_DAYS"] = 0
+    app.config["YANPIAO_FEEDBACK_RETENTION_DAYS"] = 0
+    html = client.get("/faq", headers=EN).get_data(as_text=True)
+    assert "Every check is deleted" not in html and "it is deleted after" not in html
+    assert "What happens to what I write in a feedback report?" in html

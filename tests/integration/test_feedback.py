@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from yanpiao.accounts import Role
+from yanpiao.db import utcnow
 from yanpiao.feedback import Ticket
 
 EN = {"Accept-Language": "en"}
@@ -438,3 +439,58 @@ def test_a_failure_after_a_rollback_still_shows_the_error_page_signed_in(
     html = response.get_data(as_text=True)
     assert response.status_code == 500 and "Something went wrong on our side" in html
     assert "Sign out" in html  # still shown as signed in
+
+
+def test_finished_reports_say_when_they_go_and_the_purge_takes_them(app, reporter, staff, runner):
+    link = send(reporter, contact="me@example.com", consent="y").headers["Location"]
+    number = number_on(reporter.get(link).get_data(as_text=True))
+    staff.post(f"/staff/feedback/{number}/reply", data={"body": "Fixed.", "then": "resolved"})
+    app.config["YANPIAO_FEEDBACK_RETENTION_DAYS"] = 30
+    html = reporter.get(link).get_data(as_text=True)
+    when = re.search(r"deleted with their conversation 30 days after their last change: "
+                     r"this one on (\w+ \d+, \d{4})\.", html)
+    assert when, html
+    staff_page = staff.get(f"/staff/feedback/{number}").get_data(as_text=True)
+    assert "Deleted on" in staff_page and "30 days after its last change" in staff_page
+
+    # Nothing is due yet; once a month has passed without a change, the report goes.
+    assert "Purged 0 " in runner.invoke(args=["feedback", "purge"]).output
+    with app.app_context():
+        from blueprints.ext import db
+
+        db.session.execute(update(Ticket).values(updated_at=utcnow() - timedelta(days=31)))
+        db.session.commit()
+    result = runner.invoke(args=["feedback", "purge"])
+    assert result.exit_code == 0
+    assert "Purged 1 resolved or closed feedback reports unchanged for 30 days." in result.output
+    assert tickets(app) == []
+    gone = reporter.get(link)
+    assert gone.status_code == 404
+    html = gone.get_data(as_text=True)
+    assert "We cannot find this report" in html
+    assert "deleted 30 days after its last change" in html
+    assert staff.get(f"/staff/feedback/{number}").status_code == 404
+
+
+def test_open_reports_and_unlimited_retention_keep_everything(app, reporter, staff, runner):
+    link = send(reporter).headers["Location"]
+    app.config["YANPIAO_FEEDBACK_RETENTION_DAYS"] = 0
+    number = number_on(reporter.get(link).get_data(as_text=True))
+    staff.post(f"/staff/feedback/{number}/status", data={"status": "closed"})
+    assert "deleted" not in reporter.get(link).get_data(as_text=True)
+    assert "Deleted on" not in staff.get(f"/staff/feedback/{number}").get_data(as_text=True)
+    result = runner.invoke(args=["feedback", "purge"])
+    assert "Retention is unlimited (0 days): nothing purged." in result.output
+    # An explicit period still applies; an open report is never due.
+    second = send(app.test_client(), message="Still open").headers["Location"]
+    with app.app_context():
+        from blueprints.ext import db
+
+        db.session.execute(update(Ticket).values(updated_at=utcnow() - timedelta(days=400)))
+        db.session.commit()
+    assert "Purged 1 " in runner.invoke(args=["feedback", "purge", "--days", "365"]).output
+    assert reporter.get(second).status_code == 200 and reporter.get(link).status_code == 404
+    # A link that never led anywhere says nothing about deleting when nothing is deleted.
+    html = reporter.get("/feedback/status/" + "A" * 43).get_data(as_text=True)
+    assert "We cannot find this report" in html and "deleted" not in html
+

@@ -215,3 +215,70 @@ def test_an_empty_report_has_every_week_and_no_medians(session):
     report = feedback.weekly_report(session, weeks=4, now=NOW)
     assert [w.total for w in report.weeks] == [0, 0, 0, 0]
     assert report.median_first_reply_hours is None and report.average_rating is None
+
+
+# --- retention ------------------------------------------------------------------------------
+
+def test_purge_deletes_finished_tickets_with_everything_about_them(session, staff_id):
+    from sqlalchemy import func, select
+
+    from yanpiao.mail import OutgoingMail, queue_mail
+
+    year = timedelta(days=365)
+    old = NOW - year - hours(1)
+    closed, _ = submit(session, when=old - hours(5), contact="a@example.com",
+                       message="Old and finished.")
+    reply = feedback.reply(session, closed, "Done.", actor_id=staff_id,
+                           then=TicketStatus.RESOLVED, now=old - hours(2))
+    session.flush()
+    queue_mail(session, "a@example.com", "Reply", "Your link …", ticket_id=closed.id,
+               message_id=reply.id)
+    feedback.change_status(session, closed, TicketStatus.CLOSED, actor_id=staff_id, now=old)
+    open_but_old, _ = submit(session, when=old - hours(9), message="Still open.")
+    resolved_lately, _ = submit(session, when=old - hours(9), message="Reopened and resolved.")
+    feedback.change_status(session, resolved_lately, TicketStatus.RESOLVED, actor_id=staff_id,
+                           now=NOW - hours(3))
+    session.commit()
+    kept = {open_but_old.id, resolved_lately.id}
+    assert closed.deleted_after(year) == old + year < NOW
+    assert open_but_old.deleted_after(year) is None and closed.deleted_after(None) is None
+
+    assert feedback.purge_finished(session, year, now=NOW) == 1
+    session.expire_all()
+    remaining = {t.id for t in session.scalars(select(feedback.Ticket))}
+    assert remaining == kept
+    # Nothing of the deleted report stays: no message, no mail, no audit trail.
+    assert session.scalar(select(func.count()).select_from(feedback.TicketMessage)) == 0
+    assert session.scalar(select(func.count()).select_from(OutgoingMail)) == 0
+    assert audit.trail(session, Subject.TICKET, closed.id) == []
+    assert audit.trail(session, Subject.TICKET, open_but_old.id) != []
+    # Running it again finds nothing more; a shorter period reaches the ticket resolved lately.
+    assert feedback.purge_finished(session, year, now=NOW) == 0
+    assert feedback.purge_finished(session, hours(2), now=NOW) == 1
+
+
+def test_purge_spares_a_ticket_changed_after_it_was_chosen(session, staff_id, monkeypatch):
+    """A follow-up between listing and deleting reopens the ticket: it must stay, whole."""
+    old = NOW - timedelta(days=400)
+    ticket, _ = submit(session, when=old)
+    feedback.change_status(session, ticket, TicketStatus.RESOLVED, actor_id=staff_id, now=old)
+    session.commit()
+    real_scalars = session.scalars
+    calls = []
+
+    def reopen_after_listing(statement, *args, **kwargs):
+        result = real_scalars(statement, *args, **kwargs)
+        if not calls:  # the listing: the reporter writes back before the delete runs
+            calls.append(statement)
+            result = list(result)
+            feedback.add_follow_up(session, ticket, "It happened again.", now=NOW)
+            session.flush()
+        return result
+
+    monkeypatch.setattr(session, "scalars", reopen_after_listing)
+    assert feedback.purge_finished(session, timedelta(days=365), now=NOW) == 0
+    monkeypatch.undo()
+    session.expire_all()
+    assert session.get(feedback.Ticket, ticket.id).status_enum is TicketStatus.IN_PROGRESS
+    assert [m.body for m in session.get(feedback.Ticket, ticket.id).messages] == [
+        "It happened again."]
