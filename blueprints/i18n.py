@@ -167,3 +167,9 @@ def init_app(app: Flask) -> None:
     def keep_left_to_right(value) -> Markup:
         """Codes, numbers and amounts stay left-to-right inside right-to-left text."""
         return Markup('<bdi dir="ltr">%s</bdi>') % (value,)
+
+    @app.template_filter("isolate")
+    def keep_apart(value) -> Markup:
+        """A value in its own direction, so it cannot run together with a Latin word beside
+        it in right-to-left text ("Yanpiao" followed by an Arabic date and time)."""
+        return Markup("<bdi>%s</bdi>") % (value,)

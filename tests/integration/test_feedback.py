@@ -494,3 +494,13 @@ def test_open_reports_and_unlimited_retention_keep_everything(app, reporter, sta
     html = reporter.get("/feedback/status/" + "A" * 43).get_data(as_text=True)
     assert "We cannot find this report" in html and "deleted" not in html
 
+
+def test_in_arabic_the_reply_date_does_not_run_into_the_latin_name(app, reporter, staff):
+    """"Yanpiao" followed by a date in Arabic text: without an isolate the bidi algorithm
+    joins name and date into one left-to-right run, and the date comes out split in two."""
+    link = send(reporter).headers["Location"]
+    number = number_on(reporter.get(link).get_data(as_text=True))
+    staff.post(f"/staff/feedback/{number}/reply", data={"body": "شكرًا", "then": "resolved"})
+    html = reporter.get(link, headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert re.search(r"رد من موظفي Yanpiao، <bdi>[^<]*\d{4}[^<]*</bdi>", html), html
+    assert re.search(r"بلاغك، <bdi>[^<]*</bdi>", html)
