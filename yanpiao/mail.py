@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, or_, select, update
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, delete, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from .db import Base, UTCDateTime, single_writer, utcnow
@@ -132,6 +132,10 @@ RETRY_AFTER = (
 # mail is sent once; a sender that died mid-way leaves a claim that lapses and is taken over.
 # One mail at a time: a claim on many would lapse while a hanging server times out on each.
 CLAIM = timedelta(minutes=2)
+# A finished mail about no ticket (a password reset) is kept this long, for ``flask mail
+# status``, then deleted: its recipient is all that is left of it. A ticket's mails stay as
+# long as the ticket (``feedback purge``).
+FORGET_AFTER = timedelta(days=30)
 
 
 class OutgoingMail(Base):
@@ -139,7 +143,7 @@ class OutgoingMail(Base):
 
     The body may hold a private link (a ticket's status page, a password reset), so it is
     emptied once the mail is sent or given up; recipient, subject and outcome stay, for the
-    staff who need to know whether a reporter heard from them.
+    staff who need to know whether a reporter heard from them (see ``FORGET_AFTER``).
     """
 
     __tablename__ = "outgoing_mail"
@@ -247,7 +251,21 @@ def deliver_due(factory: sessionmaker, settings: MailSettings, *,
                     _settle(mail, problem, not settings.host, clock())
                 with single_writer(session):
                     session.commit()
+        forget_finished(session, clock())
         return next_due(session)
+
+
+def forget_finished(session: Session, now: datetime) -> int:
+    """Delete the mails about no ticket that finished ``FORGET_AFTER`` ago; how many."""
+    table = OutgoingMail.__table__
+    old = (table.c.ticket_id.is_(None), table.c.finished_at < now - FORGET_AFTER)
+    # Looked for first: most rounds find nothing, and then need no write transaction.
+    if session.scalar(select(table.c.id).where(*old).limit(1)) is None:
+        return 0
+    with single_writer(session):
+        deleted = session.execute(delete(table).where(*old)).rowcount
+        session.commit()
+    return deleted
 
 
 def next_due(session: Session) -> datetime | None:

@@ -152,3 +152,31 @@ def test_an_address_the_server_cannot_take_is_given_up_at_once(factory):
         server.stop()
     outgoing = stored(factory, mail_id)
     assert (outgoing.state, outgoing.attempts, outgoing.problem) == ("gave-up", 1, "refused")
+
+
+
+def test_finished_mails_about_no_ticket_are_forgotten_after_a_month(factory):
+    from feedback_fixtures import submit
+
+    reset = queued(factory)
+    with factory() as session:
+        ticket, _token = submit(session, when=utcnow())
+        session.commit()
+        ticket_id = ticket.id
+    about_ticket = queued(factory, ticket_id=ticket_id)
+    waiting = queued(factory)
+    start = utcnow()
+    with factory() as session:  # not due for months: still queued when the others are old
+        session.get(OutgoingMail, waiting).next_attempt_at = start + timedelta(days=90)
+        session.commit()
+    logged = MailSettings(host="")
+    deliver_due(factory, logged, now=start)
+    assert stored(factory, reset).state == stored(factory, about_ticket).state == "logged"
+
+    deliver_due(factory, logged, now=start + mail.FORGET_AFTER - timedelta(seconds=1))
+    assert stored(factory, reset) is not None
+    deliver_due(factory, logged, now=start + mail.FORGET_AFTER + timedelta(seconds=1))
+    assert stored(factory, reset) is None
+    # A ticket's mails go with the ticket; a mail still waiting is never forgotten.
+    assert stored(factory, about_ticket).state == "logged"
+    assert stored(factory, waiting).state == "queued"
