@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
-from yanpiao.batch import FILTERS, RowFilter, create_job, find_job, page_of_rows, recent_jobs, summarize
+from yanpiao.batch import (
+    FILTERS,
+    RowFilter,
+    create_job,
+    delete_job,
+    find_job,
+    page_of_rows,
+    recent_jobs,
+    summarize,
+)
 from yanpiao.batch_files import MAX_ROWS, BatchFileError, read_upload
 
 from . import batch_export
@@ -120,6 +138,23 @@ def download(job_id: str, fmt: str):
     if fmt == "csv":
         return batch_export.csv_response(job, show)
     return batch_export.xlsx_response(job, show)
+
+
+@bp.route("/<job_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(job_id: str):
+    """Asks first (GET), then deletes the finished batch and its results (POST)."""
+    job = own_job(job_id)
+    name = job.filename or job.id
+    if not job.is_finished:
+        return render_template("batch/delete.html", job=job, running=True), 409
+    if request.method == "GET":
+        return render_template("batch/delete.html", job=job,
+                               rows=summarize(db.session, job.id).total)
+    if not delete_job(db.session, job.id):  # restarted by a resume since the page was shown
+        return render_template("batch/delete.html", job=job, running=True), 409
+    flash(_("The batch %(name)s and its results were deleted.", name=name))
+    return redirect(url_for("batch.index"), code=303)
 
 
 @bp.get("/template.<any(csv, xlsx):fmt>")

@@ -24,7 +24,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
-from yanpiao import history, normalize
+from yanpiao import batch, history, normalize
 from yanpiao.db import utcnow
 from yanpiao.types import InvoiceType, Outcome, Status
 from yanpiao.verification import result_from_record, verify as verify_invoice
@@ -246,7 +246,7 @@ def delete_all():
 @click.option("--days", type=int, default=None,
               help="Keep this many days (default: YANPIAO_HISTORY_RETENTION_DAYS).")
 def purge(days: int | None) -> None:
-    """Delete verification records older than the retention period."""
+    """Delete verification records and finished batches older than the retention period."""
     kept = retention("YANPIAO_HISTORY_RETENTION_DAYS", days)
     if kept is None:
         click.echo("Retention is unlimited (0 days): nothing purged.")
@@ -254,6 +254,9 @@ def purge(days: int | None) -> None:
     cutoff = history.retention_cutoff(utcnow(), kept.days)
     deleted = history.purge_before(db.session, cutoff)
     click.echo(f"Purged {deleted} verification records made before {cutoff:%Y-%m-%d %H:%M} UTC.")
+    batches = batch.purge_before(db.session, cutoff)
+    click.echo(f"Purged {batches} finished batches made before {cutoff:%Y-%m-%d %H:%M} UTC, "
+               "with their results.")
 
 
 @bp.app_template_global()

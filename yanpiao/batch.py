@@ -528,7 +528,29 @@ def iter_rows(session: Session, job_id: str, show: str = RowFilter.ALL,
         last = rows[-1].row_number
 
 
-def delete_job(session: Session, job_id: str) -> None:
-    session.execute(delete(BatchRow).where(BatchRow.job_id == job_id))
-    session.execute(delete(BatchJob).where(BatchJob.id == job_id))
+_FINISHED = [state.value for state in JobState if state.is_finished]
+
+
+def delete_job(session: Session, job_id: str) -> bool:
+    """Delete a finished job with its rows (a running one is left to finish); whether it did."""
+    return _delete_finished(session, [job_id]) == 1
+
+
+def purge_before(session: Session, cutoff: datetime) -> int:
+    """Delete every finished job made before ``cutoff``, with its rows; how many jobs."""
+    ids = list(session.scalars(
+        select(BatchJob.id).where(BatchJob.created_at < cutoff, BatchJob.state.in_(_FINISHED))
+    ))
+    return _delete_finished(session, ids)
+
+
+def _delete_finished(session: Session, job_ids: list[str]) -> int:
+    deleted = 0
+    for start in range(0, len(job_ids), 500):
+        chunk = job_ids[start:start + 500]
+        # The rows go with their job (ON DELETE CASCADE).
+        deleted += session.execute(
+            delete(BatchJob).where(BatchJob.id.in_(chunk), BatchJob.state.in_(_FINISHED))
+        ).rowcount
     session.commit()
+    return deleted

@@ -1,4 +1,5 @@
-"""POST /api/v1/batch and GET /api/v1/batch/<id> (DESIGN 3.4), for holders of an API token."""
+"""POST /api/v1/batch, GET and DELETE /api/v1/batch/<id> (DESIGN 3.4), for holders of an API
+token."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from functools import wraps
 from flask import current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
-from yanpiao.batch import create_job, find_job, page_of_rows, summarize
+from yanpiao.batch import create_job, delete_job, find_job, page_of_rows, summarize
 from yanpiao.batch_files import BatchFileError, read_upload
 from yanpiao.tokens import user_for_token
 
@@ -114,6 +115,19 @@ def batch_status(job_id: str):
         body["next"] = (url_for("api.batch_status", job_id=job.id, page=page + 1, limit=limit)
                         if page_rows.has_next else None)
     return jsonify(body)
+
+
+@bp.delete("/batch/<job_id>")
+@limiter.limit(_api_limit)
+@token_required
+def delete_batch(job_id: str):
+    job = find_job(db.session, job_id, g.api_user.id)
+    if job is None:
+        return jsonify(error=404, message=_("There is no batch with this id for this token.")), 404
+    if not job.is_finished or not delete_job(db.session, job.id):
+        return jsonify(error=409, message=_(
+            "This batch is still being checked. You can delete it once it has finished.")), 409
+    return "", 204
 
 
 def _row(row) -> dict:

@@ -172,7 +172,25 @@ def _batch_paths() -> dict:
                     "404": {"description": "No batch with this id for this token's account.",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                 },
-            }
+            },
+            "delete": {
+                "operationId": "deleteBatch",
+                "summary": "Delete a finished batch and its results",
+                "description": "Batches are also deleted when the history retention period "
+                               "has passed. A batch still being checked cannot be deleted.",
+                "security": [{"bearerToken": []}],
+                "parameters": [
+                    {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    "204": {"description": "Deleted."},
+                    "401": _TOKEN_ERROR,
+                    "404": {"description": "No batch with this id for this token's account.",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    "409": {"description": "The batch is still being checked.",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                },
+            },
         },
     }
 

@@ -529,3 +529,97 @@ def test_an_xlsx_with_wrong_headers_fails_its_job_with_the_reason(app, client, u
     text = page.get_data(as_text=True)
     assert "This batch could not be checked" in text
     assert "The first row must name the columns" in text
+
+
+def test_a_finished_batch_is_deleted_after_asking(app, client, user, stored_invoices):
+    job_id = job_id_of(upload(client, csv_file([typed(0), typed(1)]), "march.csv"))
+    wait_for_jobs(app)
+    page = client.get(f"/batch/{job_id}").get_data(as_text=True)
+    assert f'href="/batch/{job_id}/delete"' in page
+    ask = client.get(f"/batch/{job_id}/delete", headers={"Accept-Language": "en"})
+    assert ask.status_code == 200
+    text = html.unescape(ask.get_data(as_text=True))
+    assert "Delete the batch march.csv" in text
+    assert "the results of its 2 rows. It cannot be undone" in text
+    assert stored_rows(app, job_id)  # asking deleted nothing
+
+    done = client.post(f"/batch/{job_id}/delete", headers={"Accept-Language": "en"})
+    assert done.status_code == 303 and done.headers["Location"] == "/batch"
+    listing = client.get("/batch", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "The batch march.csv and its results were deleted." in listing
+    assert job_id not in listing and stored_rows(app, job_id) == []
+    assert client.get(f"/batch/{job_id}").status_code == 404
+    assert client.post(f"/batch/{job_id}/delete").status_code == 404
+
+
+def test_a_running_batch_or_someone_elses_cannot_be_deleted(
+        app, client, user, make_user, login, stored_invoices):
+    job_id = job_id_of(upload(client, csv_file([typed(0)]), "x.csv"))
+    wait_for_jobs(app)
+    other = app.test_client()
+    login(other, make_user(email="someone@example.com"))
+    assert other.post(f"/batch/{job_id}/delete").status_code == 404
+    from blueprints.ext import db
+
+    with app.app_context():
+        db.session.execute(update(BatchJob).values(state="running"))
+        db.session.commit()
+    for response in (client.get(f"/batch/{job_id}/delete", headers={"Accept-Language": "en"}),
+                     client.post(f"/batch/{job_id}/delete", headers={"Accept-Language": "en"})):
+        assert response.status_code == 409
+        assert "still being checked" in response.get_data(as_text=True)
+    assert len(stored_rows(app, job_id)) == 1
+
+
+def test_api_deletes_a_finished_batch_of_its_own_account(app, client, token, stored_invoices):
+    api = app.test_client()
+    job_id = api_upload(api, token, csv_file([typed(0)])).get_json()["id"]
+    wait_for_jobs(app)
+    assert api.delete(f"/api/v1/batch/{job_id}").status_code == 401
+    from blueprints.ext import db
+
+    with app.app_context():
+        db.session.execute(update(BatchJob).values(state="running"))
+        db.session.commit()
+    busy = api.delete(f"/api/v1/batch/{job_id}", headers={**bearer(token), "Accept-Language": "en"})
+    assert busy.status_code == 409 and "still being checked" in busy.get_json()["message"]
+    with app.app_context():
+        db.session.execute(update(BatchJob).values(state="done"))
+        db.session.commit()
+    assert api.delete(f"/api/v1/batch/{job_id}", headers=bearer(token)).status_code == 204
+    assert api.get(f"/api/v1/batch/{job_id}", headers=bearer(token)).status_code == 404
+    assert api.delete(f"/api/v1/batch/{job_id}", headers=bearer(token)).status_code == 404
+    assert stored_rows(app, job_id) == []
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert set(document["paths"]["/api/v1/batch/{job_id}"]) == {"get", "delete"}
+
+
+def test_history_purge_also_deletes_finished_batches_past_the_retention(
+        app, client, user, runner, stored_invoices):
+    old = job_id_of(upload(client, csv_file([typed(0)]), "old.csv"))
+    new = job_id_of(upload(client, csv_file([typed(1)]), "new.csv"))
+    wait_for_jobs(app)
+    from blueprints.ext import db
+
+    with app.app_context():
+        db.session.execute(update(BatchJob).where(BatchJob.id == old)
+                           .values(created_at=datetime.now(UTC) - timedelta(days=400)))
+        db.session.commit()
+    result = runner.invoke(args=["history", "purge"])
+    assert result.exit_code == 0
+    assert "Purged 1 finished batches made before" in result.output
+    assert stored_rows(app, old) == [] and len(stored_rows(app, new)) == 1
+    with app.app_context():
+        assert db.session.get(BatchJob, old) is None
+
+
+def test_the_summary_sentence_is_punctuated_in_the_readers_language(
+        app, client, user, stored_invoices):
+    """Its comma and full stop were outside the translation: Latin ones in Arabic text."""
+    job_id = job_id_of(upload(client, csv_file([typed(0), typed(1)]), "x.csv"))
+    wait_for_jobs(app)
+    text = client.get(f"/batch/{job_id}", headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert re.search(r"تم التحقق من صفّين، وانتهى في <bdi>[^<]+</bdi>\.", text)
+    english = client.get(f"/batch/{job_id}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True)
+    assert re.search(r"2 rows checked, finished <bdi>[^<]+</bdi>\.", english)
