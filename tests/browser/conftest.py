@@ -45,6 +45,9 @@ def server_env(tmp_path_factory):
         YANPIAO_API_RATE_LIMIT="10000 per minute",
         # Many tests sign in from 127.0.0.1 within a minute (faster still under pytest-xdist).
         YANPIAO_LOGIN_RATE_LIMIT="10000 per minute",
+        # A report and two batches in each language and theme the accessibility run opens.
+        YANPIAO_FEEDBACK_RATE_LIMIT="10000 per hour",
+        YANPIAO_BATCH_RATE_LIMIT="10000 per hour",
     )
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)

@@ -14,6 +14,7 @@ artifacts/axe-report.md with the violations per row and language.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -97,6 +98,38 @@ def verified(kind: str, then: str = "") -> Callable:
     return reach
 
 
+def reported(site: Site) -> str:
+    """The private status page of a report sent from this browser."""
+    form = site.context.request.get("/feedback").text()
+    key = re.search(r'name="submission" value="([^"]+)"', form).group(1)
+    response = site.context.request.post("/feedback", form={
+        "csrf_token": site.csrf(), "submission": key, "category": "scanning",
+        "message": "The camera does not read the QR code."})
+    assert "/feedback/status/" in response.url, f"report ended on {response.url}"
+    return response.url.removeprefix(site.base_url)
+
+
+def batch_checked(then: str = "") -> Callable:
+    """A finished batch of this account (``then``: a page about it, after its path)."""
+
+    def reach(site: Site) -> str:
+        data = ("发票代码,发票号码,开票日期,校验码\n"
+                + ",".join(VERIFY["valid"][k] for k in ("invoice_code", "invoice_number",
+                                                         "issue_date", "check_code"))).encode()
+        response = site.context.request.post("/batch", multipart={
+            "csrf_token": site.csrf(),
+            "file": {"name": "invoices.csv", "mimeType": "text/csv", "buffer": data}})
+        path = response.url.removeprefix(site.base_url)
+        assert re.fullmatch(r"/batch/[\w-]+", path), f"upload ended on {response.url}"
+        for _attempt in range(100):
+            if 'id="batch-rows"' in site.context.request.get(path).text():
+                return path + then
+            time.sleep(0.1)
+        raise AssertionError(f"batch {path} did not finish")
+
+    return reach
+
+
 def verify_with_errors(site: Site) -> None:
     site.page.goto("/verify")
     site.page.locator("#invoice_number").fill("123")
@@ -145,7 +178,10 @@ STATES = [
     State("receipt-check", "/receipts/check", goto("/receipts/check")),
     State("faq", "/faq", goto("/faq")),
     State("feedback", "/feedback", goto("/feedback")),
+    State("feedback-status", "/feedback/status/<token>", reported),
     State("batch", "/batch", goto("/batch")),
+    State("batch-job", "/batch/<job_id>", batch_checked(), audience="user"),
+    State("batch-delete", "/batch/<job_id>/delete", batch_checked("/delete"), audience="user"),
     State("login", "/login", goto("/login")),
     State("register", "/register", goto("/register")),
     State("password-forgot", "/password/forgot", goto("/password/forgot")),
