@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import current_app, g, jsonify, request, url_for
+from flask import abort, current_app, g, jsonify, make_response, request, url_for
 from flask_babel import gettext as _
 
 from yanpiao.batch import create_job, delete_job, find_job, page_of_rows, summarize
@@ -78,13 +78,20 @@ def _int_arg(name: str, default: int, maximum: int) -> int:
     return min(int(value), maximum) if value.isdigit() else default
 
 
+def _own_job(job_id: str):
+    """The batch of the token's account, or a 404 answer (another account's is not found)."""
+    job = find_job(db.session, job_id, g.api_user.id)
+    if job is None:
+        abort(make_response(jsonify(
+            error=404, message=_("There is no batch with this id for this token.")), 404))
+    return job
+
+
 @bp.get("/batch/<job_id>")
 @limiter.limit(_api_limit)
 @token_required
 def batch_status(job_id: str):
-    job = find_job(db.session, job_id, g.api_user.id)
-    if job is None:
-        return jsonify(error=404, message=_("There is no batch with this id for this token.")), 404
+    job = _own_job(job_id)
     keep_running(job)
     body = {
         "id": job.id,
@@ -121,9 +128,7 @@ def batch_status(job_id: str):
 @limiter.limit(_api_limit)
 @token_required
 def delete_batch(job_id: str):
-    job = find_job(db.session, job_id, g.api_user.id)
-    if job is None:
-        return jsonify(error=404, message=_("There is no batch with this id for this token.")), 404
+    job = _own_job(job_id)
     if not job.is_finished or not delete_job(db.session, job.id):
         return jsonify(error=409, message=_(
             "This batch is still being checked. You can delete it once it has finished.")), 409
