@@ -20,6 +20,7 @@ from email.utils import make_msgid
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, delete, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from .db import Base, UTCDateTime, single_writer, utcnow
 
@@ -211,7 +212,8 @@ def _claim(session: Session, now: datetime) -> list[OutgoingMail]:
             .values(claimed_until=now + CLAIM)
         ).rowcount
         session.commit()
-    return [session.get(OutgoingMail, mail_id)] if taken else []
+    claimed = session.get(OutgoingMail, mail_id) if taken else None
+    return [claimed] if claimed is not None else []  # None: deleted since it was claimed
 
 
 def _settle(mail: OutgoingMail, problem: Problem | None, logged: bool, now: datetime) -> None:
@@ -250,7 +252,12 @@ def deliver_due(factory: sessionmaker, settings: MailSettings, *,
                     problem = try_send(settings, mail.recipient, mail.subject, mail.body)
                     _settle(mail, problem, not settings.host, clock())
                 with single_writer(session):
-                    session.commit()
+                    try:
+                        session.commit()
+                    except StaleDataError:
+                        # Deleted while it was being sent (its account or report went):
+                        # nothing is left to record, and the next mail is due all the same.
+                        session.rollback()
         forget_finished(session, clock())
         return next_due(session)
 

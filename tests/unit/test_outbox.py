@@ -154,6 +154,25 @@ def test_an_address_the_server_cannot_take_is_given_up_at_once(factory):
     assert (outgoing.state, outgoing.attempts, outgoing.problem) == ("gave-up", 1, "refused")
 
 
+def test_a_mail_deleted_while_it_is_being_sent_holds_up_no_other(factory, monkeypatch):
+    """Deleting an account or a report deletes its mails, also one a sender is sending."""
+    first, second = queued(factory), queued(factory)
+    real_send = mail.try_send
+    sent = []
+
+    def send_and_meanwhile_delete(settings, to, subject, body):
+        if not sent:
+            with factory() as other:
+                other.delete(other.get(OutgoingMail, first))
+                other.commit()
+        sent.append(body)
+        return real_send(settings, to, subject, body)
+
+    monkeypatch.setattr(mail, "try_send", send_and_meanwhile_delete)
+    assert deliver_due(factory, MailSettings()) is None
+    assert stored(factory, first) is None
+    assert len(sent) == 2 and stored(factory, second).state == "logged"
+
 
 def test_finished_mails_about_no_ticket_are_forgotten_after_a_month(factory):
     from feedback_fixtures import submit
