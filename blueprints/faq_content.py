@@ -317,6 +317,8 @@ TOPICS = (
                    "you about that report."),
                 _l("If you send anonymously, no contact details are stored and the report is not "
                    "linked to your account."),
+                _l("Your report's private page lets you delete the contact details you left, or "
+                   "the whole report with our conversation, at any time."),
                 Only("feedback_days", _l(
                     "Once a report is resolved or closed and nothing more happens to it, it is "
                     "deleted after %(feedback_days)d days, with our conversation and your "

@@ -33,6 +33,7 @@ from yanpiao.feedback import (
     Priority,
     TicketStatus,
     add_follow_up,
+    delete_ticket,
     find_by_token,
     is_submission_key,
     new_submission_key,
@@ -43,6 +44,7 @@ from yanpiao.feedback import (
     status_token_for,
     status_token_of,
     submit_ticket,
+    withdraw_contact,
 )
 
 from .context import external_url, mail, retention
@@ -199,7 +201,11 @@ def _render_status(ticket, token: str, *, follow_up=None, rating=None, notice=No
         notice=notice, sent=get_flashed_messages(category_filter=[SENT]),
         done=get_flashed_messages(category_filter=[DONE]),
     ), status))
-    # The address is the key to the ticket: keep it out of caches, referrers and indexes.
+    return _private(response)
+
+
+def _private(response):
+    """A page whose address is the key to a ticket: out of caches, referrers and indexes."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex"
@@ -245,6 +251,33 @@ def rating(token: str):
             "This ticket cannot be rated now: it is not resolved, or it was rated already."))
     flash(_("Thank you for rating our answer."), DONE)
     return redirect(url_for("feedback.status", token=token), code=303)
+
+
+@bp.post("/feedback/status/<token>/contact")
+@limiter.limit(_rate_limit)
+def withdraw(token: str):
+    """The reporter no longer wants to be contacted: their address is deleted."""
+    ticket = _ticket_or_404(token)
+    if withdraw_contact(db.session, ticket, now=utcnow()):
+        db.session.commit()
+    flash(_("Your contact details have been deleted: we will not email or call you about this "
+            "report. Our replies stay on this page."), DONE)
+    return redirect(url_for("feedback.status", token=token, _anchor="your-data"), code=303)
+
+
+@bp.route("/feedback/status/<token>/delete", methods=["GET", "POST"])
+@limiter.limit(_rate_limit, methods=["POST"])
+def delete(token: str):
+    """Asks first (GET), then deletes the report and everything about it (POST)."""
+    ticket = _ticket_or_404(token)
+    if request.method == "GET":
+        return _private(current_app.make_response(render_template(
+            "feedback/delete.html", ticket=ticket, token=token)))
+    number = ticket.number
+    delete_ticket(db.session, ticket)
+    flash(_("Your report %(number)s has been deleted, with our conversation and any contact "
+            "details.", number=number))
+    return redirect(url_for("feedback.feedback"), code=303)
 
 
 @bp.errorhandler(CSRFError)

@@ -41,6 +41,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from . import audit
 from .audit import Actor, Subject
 from .db import Base, UTCDateTime, utcnow
+from .mail import OutgoingMail
 
 CHINA = ZoneInfo("Asia/Shanghai")
 MESSAGE_MAX = 5000
@@ -446,7 +447,7 @@ def reply(session: Session, ticket: Ticket, body: str, *, actor_id: int,
     return message
 
 
-# --- retention ---------------------------------------------------------------------------
+# --- deleting: at the end of the retention period, or when the reporter asks ----------
 
 
 PURGE_CHUNK = 500  # tickets deleted per statement, well below any database's parameter limit
@@ -467,20 +468,46 @@ def purge_finished(session: Session, retention: timedelta, *, now: datetime | No
     deleted = 0
     for start in range(0, len(candidates), PURGE_CHUNK):
         # The condition again, in the deleting statement itself: a ticket reopened since it
-        # was listed stays. The database removes its messages and mails (ON DELETE CASCADE).
-        gone = list(session.scalars(
-            delete(Ticket)
-            .where(Ticket.id.in_(candidates[start:start + PURGE_CHUNK]), finished_long_ago)
-            .returning(Ticket.id)
-        ))
-        if gone:
-            session.execute(delete(audit.AuditEvent).where(
-                audit.AuditEvent.subject_type == Subject.TICKET.value,
-                audit.AuditEvent.subject_id.in_(gone),
-            ))
-        deleted += len(gone)
+        # was listed stays.
+        deleted += len(_delete(session, candidates[start:start + PURGE_CHUNK], finished_long_ago))
     session.commit()
     return deleted
+
+
+def delete_ticket(session: Session, ticket: Ticket) -> None:
+    """The reporter deletes their report: nothing of it stays, as after ``purge_finished``.
+    Commits."""
+    _delete(session, [ticket.id])
+    session.commit()
+
+
+def withdraw_contact(session: Session, ticket: Ticket, *, now: datetime | None = None) -> bool:
+    """The reporter withdraws their consent to be contacted: the address goes, and with it the
+    mails about the report, which carry it. Whether there was an address; the caller commits.
+    """
+    if not ticket.contact:
+        return False
+    now = now or utcnow()
+    ticket.contact = ""
+    ticket.updated_at = now
+    session.execute(delete(OutgoingMail).where(OutgoingMail.ticket_id == ticket.id))
+    audit.record(session, Subject.TICKET, ticket.id, "contact_removed", actor=Actor.REPORTER,
+                 now=now)
+    return True
+
+
+def _delete(session: Session, ids: list[int], *conditions) -> list[int]:
+    """Delete these tickets (those meeting ``conditions``) and their audit trail; the database
+    removes their messages and mails (ON DELETE CASCADE). The ids deleted."""
+    gone = list(session.scalars(
+        delete(Ticket).where(Ticket.id.in_(ids), *conditions).returning(Ticket.id)
+    ))
+    if gone:
+        session.execute(delete(audit.AuditEvent).where(
+            audit.AuditEvent.subject_type == Subject.TICKET.value,
+            audit.AuditEvent.subject_id.in_(gone),
+        ))
+    return gone
 
 
 # --- the queue -----------------------------------------------------------------------------

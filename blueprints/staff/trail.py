@@ -22,6 +22,7 @@ ACTION_NAMES = {
     "reply": _l("Reply sent to the reporter"),
     "follow_up": _l("Reporter added a message"),
     "rating": _l("Reporter rated the answer"),
+    "contact_removed": _l("Reporter deleted their contact details"),
     "role": _l("Role changed"),
     "active": _l("Access changed"),
 }

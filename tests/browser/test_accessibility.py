@@ -98,15 +98,21 @@ def verified(kind: str, then: str = "") -> Callable:
     return reach
 
 
-def reported(site: Site) -> str:
-    """The private status page of a report sent from this browser."""
-    form = site.context.request.get("/feedback").text()
-    key = re.search(r'name="submission" value="([^"]+)"', form).group(1)
-    response = site.context.request.post("/feedback", form={
-        "csrf_token": site.csrf(), "submission": key, "category": "scanning",
-        "message": "The camera does not read the QR code."})
-    assert "/feedback/status/" in response.url, f"report ended on {response.url}"
-    return response.url.removeprefix(site.base_url)
+def reported(then: str = "") -> Callable:
+    """The private status page of a report sent from this browser with a contact (``then``:
+    a page about it, after its path)."""
+
+    def reach(site: Site) -> str:
+        form = site.context.request.get("/feedback").text()
+        key = re.search(r'name="submission" value="([^"]+)"', form).group(1)
+        response = site.context.request.post("/feedback", form={
+            "csrf_token": site.csrf(), "submission": key, "category": "scanning",
+            "message": "The camera does not read the QR code.",
+            "contact": "reporter@a11y.example", "consent": "y"})
+        assert "/feedback/status/" in response.url, f"report ended on {response.url}"
+        return response.url.removeprefix(site.base_url) + then
+
+    return reach
 
 
 def batch_checked(then: str = "") -> Callable:
@@ -178,7 +184,8 @@ STATES = [
     State("receipt-check", "/receipts/check", goto("/receipts/check")),
     State("faq", "/faq", goto("/faq")),
     State("feedback", "/feedback", goto("/feedback")),
-    State("feedback-status", "/feedback/status/<token>", reported),
+    State("feedback-status", "/feedback/status/<token>", reported()),
+    State("feedback-delete", "/feedback/status/<token>/delete", reported("/delete")),
     State("batch", "/batch", goto("/batch")),
     State("batch-job", "/batch/<job_id>", batch_checked(), audience="user"),
     State("batch-delete", "/batch/<job_id>/delete", batch_checked("/delete"), audience="user"),

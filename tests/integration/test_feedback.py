@@ -4,6 +4,7 @@ import logging
 import re
 import socket
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import select, update
@@ -60,6 +61,10 @@ def tickets(app) -> list[Ticket]:
 
 def number_on(html: str) -> str:
     return re.search(r"FB-\d{4}-\d{6}", html).group(0)
+
+
+def html_text(response) -> str:
+    return unescape(response.get_data(as_text=True))
 
 
 def test_the_form_offers_categories_consent_and_a_hidden_honeypot(reporter):
@@ -504,3 +509,52 @@ def test_in_arabic_the_reply_date_does_not_run_into_the_latin_name(app, reporter
     html = reporter.get(link, headers={"Accept-Language": "ar"}).get_data(as_text=True)
     assert re.search(r"رد من موظفي Yanpiao، <bdi>[^<]*\d{4}[^<]*</bdi>", html), html
     assert re.search(r"بلاغك، <bdi>[^<]*</bdi>", html)
+
+
+def test_the_reporter_can_take_back_their_contact_details(app, reporter, staff, outbox):
+    link = send(reporter, contact="me@example.com", consent="y").headers["Location"]
+    number = number_on(reporter.get(link).get_data(as_text=True))
+    page = reporter.get(link).get_data(as_text=True)
+    assert "Delete my contact details" in page and "me@example.com" not in page
+    outbox.wait()
+    assert len(outbox.mails()) == 1
+    done = reporter.post(f"{link}/contact")
+    assert done.status_code == 303 and done.headers["Location"].endswith("#your-data")
+    page = reporter.get(link).get_data(as_text=True)
+    assert "Your contact details have been deleted" in page
+    assert "Delete my contact details" not in page
+    assert tickets(app)[0].contact == "" and outbox.mails() == []
+    staff_page = html_text(staff.get(f"/staff/feedback/{number}"))
+    assert "me@example.com" not in staff_page and "None: answer on the status page" in staff_page
+    assert "Reporter deleted their contact details" in staff_page
+    # A reply is no longer mailed to anyone.
+    staff.post(f"/staff/feedback/{number}/reply", data={"body": "Fixed.", "then": "resolved"})
+    outbox.wait()
+    assert outbox.mails() == []
+
+
+def test_the_reporter_can_delete_their_report_after_being_asked(app, reporter, staff):
+    link = send(reporter, contact="me@example.com", consent="y").headers["Location"]
+    number = number_on(reporter.get(link).get_data(as_text=True))
+    staff.post(f"/staff/feedback/{number}/reply", data={"body": "Which invoice?"})
+    ask = reporter.get(f"{link}/delete")
+    assert ask.status_code == 200 and ask.headers["Cache-Control"] == "no-store"
+    assert ask.headers["Referrer-Policy"] == "no-referrer"
+    assert f"Delete report {number}" in html_text(ask) and len(tickets(app)) == 1
+
+    done = reporter.post(f"{link}/delete")
+    assert done.status_code == 303 and done.headers["Location"] == "/feedback"
+    form = html_text(reporter.get("/feedback"))
+    assert f"Your report {number} has been deleted" in form
+    assert tickets(app) == []
+    assert reporter.get(link).status_code == 404
+    assert reporter.post(f"{link}/delete").status_code == 404
+    assert staff.get(f"/staff/feedback/{number}").status_code == 404
+    with app.app_context():
+        from blueprints.ext import db
+        from yanpiao.audit import AuditEvent
+        from yanpiao.feedback import TicketMessage
+
+        assert db.session.scalars(select(TicketMessage)).all() == []
+        assert db.session.scalars(select(AuditEvent).where(
+            AuditEvent.subject_type == "ticket")).all() == []
