@@ -214,7 +214,9 @@ def python_literal(value: Any) -> str:
 
 
 def python_snippet(method: str, url: str, headers: dict[str, str], *, body: Any = None,
-                   files: dict[str, str] | None = None, token: bool = False) -> str:
+                   files: dict[str, str] | None = None, token: bool = False,
+                   may_be_empty: bool = False) -> str:
+    """``may_be_empty``: some answer has no body (204), which ``response.json()`` cannot read."""
     lines = []
     variables = path_variables(url)
     if token or variables:
@@ -244,7 +246,8 @@ def python_snippet(method: str, url: str, headers: dict[str, str], *, body: Any 
     lines.extend(f"    {argument}," for argument in arguments)
     lines.append(")")
     lines.append("print(response.status_code)")
-    lines.append("print(response.json())")
+    lines.append("print(response.json() if response.text else None)" if may_be_empty
+                 else "print(response.json())")
     return "\n".join(lines)
 
 
@@ -343,6 +346,8 @@ def _examples(doc: dict, operation: dict, method: str, url: str, headers: dict[s
 def _made_examples(doc: dict, operation: dict, method: str, url: str, headers: dict[str, str],
                    token: bool, extra: list[tuple[str, Any, str]]) -> list[Example]:
     made = []
+    empty = any("content" not in resolve(doc, answer)
+                for answer in operation.get("responses", {}).values())
     content = operation.get("requestBody", {}).get("content", {})
     json_content = content.get("application/json")
     upload = content.get("multipart/form-data")
@@ -373,7 +378,7 @@ def _made_examples(doc: dict, operation: dict, method: str, url: str, headers: d
         made.append(Example(
             _("Example"),
             curl_command(method, url, headers, token=token),
-            python_snippet(method, url, headers, token=token),
+            python_snippet(method, url, headers, token=token, may_be_empty=empty),
         ))
     return made
 

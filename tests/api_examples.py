@@ -106,6 +106,7 @@ def requests_shim(client) -> types.ModuleType:
 
     module.get = lambda url, **kw: call("GET", url, **kw)
     module.post = lambda url, **kw: call("POST", url, **kw)
+    module.delete = lambda url, **kw: call("DELETE", url, **kw)
     return module
 
 
@@ -157,4 +158,5 @@ def run_curl(client, command: str) -> tuple[str, str, int, object]:
     parts = urlsplit(url)
     kwargs = {"data": files, "content_type": "multipart/form-data"} if files else {"data": data}
     response = client.open(parts.path, method=method, headers=headers, **kwargs)
-    return method, url, response.status_code, json.loads(response.get_data(as_text=True))
+    text = response.get_data(as_text=True)
+    return method, url, response.status_code, json.loads(text) if text else None

@@ -24,17 +24,18 @@ PUBLIC = {
     "kiosk.finish", "kiosk.accessibility", "kiosk.preview",
 }
 # Whoever holds the secret link may use these (the link is the key), nobody else.
-CAPABILITY = {"feedback.status", "feedback.follow_up", "feedback.rating", "auth.reset_password"}
+CAPABILITY = {"feedback.status", "feedback.follow_up", "feedback.rating", "feedback.withdraw",
+              "feedback.delete", "auth.reset_password"}
 # One person's own things: history, receipts, batches, API tokens, the account.
 OWNED = {
     "verify.show_result", "history.history", "history.export", "history.detail",
     "history.verify_again", "history.delete", "history.delete_all", "receipts.show",
-    "receipts.text", "receipts.pdf", "batch.index", "batch.job", "batch.download",
+    "receipts.text", "receipts.pdf", "batch.index", "batch.job", "batch.download", "batch.delete",
     "tokens.tokens", "tokens.create", "tokens.revoke", "auth.account", "auth.change_password",
     "auth.delete_account",
 }
 # The JSON API's per-user endpoints: an API token, not a session.
-TOKEN = {"api.create_batch", "api.batch_status"}
+TOKEN = {"api.create_batch", "api.batch_status", "api.delete_batch"}
 # Under /staff, administrators only (the rest of /staff is for staff and administrators).
 ADMIN_ONLY = {"staff.users", "staff.create_staff", "staff.change_role", "staff.change_active"}
 
@@ -114,6 +115,7 @@ def owned_requests(site):
         ("receipts.pdf", "GET", f"/receipts/{receipt}.pdf"),
         ("batch.job", "GET", f"/batch/{job}"),
         ("batch.download", "GET", f"/batch/{job}/results.csv"),
+        ("batch.delete", "GET", f"/batch/{job}/delete"),  # asks; the POST would delete
         ("tokens.revoke", "POST", f"/account/tokens/{site.token_id}/revoke"),
         ("history.delete", "POST", f"/history/{receipt}/delete"),  # last: it deletes
     ]
@@ -168,8 +170,9 @@ def test_secret_links_work_only_with_the_secret(site):  # noqa: F811
     anyone = site.client("other")
     assert anyone.get(site.feedback_status_path).status_code == 200
     assert anyone.get("/feedback/status/" + "x" * 40).status_code == 404
-    assert anyone.post("/feedback/status/" + "x" * 40 + "/messages",
-                       data={"body": "hi"}).status_code == 404
+    for action in ("messages", "contact", "delete"):
+        assert anyone.post("/feedback/status/" + "x" * 40 + "/" + action,
+                           data={"body": "hi"}).status_code == 404
     assert anyone.get(f"/receipts/{site.receipt_id}?{site.share_query}").status_code == 200
     assert anyone.get(f"/receipts/{site.receipt_id}?k=forged").status_code == 404
     assert anyone.get(site.reset_path).status_code == 200
@@ -192,5 +195,9 @@ def test_api_batches_need_the_owners_token(site):  # noqa: F811
     token = re.search(r'value="(yp_[^"]+)"', other.get("/account/tokens").get_data(as_text=True))
     response = client.get(url, headers={"Authorization": f"Bearer {token.group(1)}"})
     assert response.status_code == 404
+    assert client.delete(url).status_code == 401
+    assert client.delete(url, headers={"Authorization": f"Bearer {token.group(1)}"}).status_code == 404
     # A session cookie is no API credential.
     assert site.client("owner").get(url).status_code == 401
+    assert site.client("owner").delete(url).status_code == 401
+    assert client.get(url, headers=owner).status_code == 200  # nobody else deleted it
