@@ -474,10 +474,16 @@ def purge_finished(session: Session, retention: timedelta, *, now: datetime | No
     return deleted
 
 
-def delete_ticket(session: Session, ticket: Ticket) -> None:
-    """The reporter deletes their report: nothing of it stays, as after ``purge_finished``.
-    Commits."""
-    _delete(session, [ticket.id])
+def delete_ticket(session: Session, ticket: Ticket, *, staff_id: int | None = None,
+                  now: datetime | None = None) -> None:
+    """Delete a report: nothing of it stays, as after ``purge_finished``. Its reporter may,
+    and staff (spam, or a reporter who asks some other way); a deletion by staff is itself
+    recorded, with who, when and the ticket's number. Commits."""
+    ticket_id, number = ticket.id, ticket.number
+    _delete(session, [ticket_id])
+    if staff_id is not None:
+        audit.record(session, Subject.TICKET, ticket_id, "deleted", actor=Actor.STAFF,
+                     actor_id=staff_id, new=number, now=now)
     session.commit()
 
 

@@ -129,6 +129,17 @@ def ticket(number: str):
     return _render_ticket(_ticket_or_404(number))
 
 
+@bp.route("/feedback/<number>/delete", methods=["GET", "POST"])
+def delete_ticket(number: str):
+    """Asks first (GET), then deletes the ticket and everything about it (POST)."""
+    ticket = _ticket_or_404(number)
+    if request.method == "GET":
+        return render_template("staff/delete_ticket.html", ticket=ticket)
+    feedback.delete_ticket(db.session, ticket, staff_id=current_user.id, now=utcnow())
+    flash(_("Ticket %(number)s was deleted.", number=number))
+    return redirect(url_for("staff.queue"), code=303)
+
+
 @bp.post("/feedback/<number>/reply")
 def reply(number: str):
     ticket = _ticket_or_404(number)

@@ -23,6 +23,7 @@ ACTION_NAMES = {
     "follow_up": _l("Reporter added a message"),
     "rating": _l("Reporter rated the answer"),
     "contact_removed": _l("Reporter deleted their contact details"),
+    "deleted": _l("Ticket deleted"),
     "role": _l("Role changed"),
     "active": _l("Access changed"),
 }

@@ -115,6 +115,18 @@ def reported(then: str = "") -> Callable:
     return reach
 
 
+def staff_ticket(then: str = "") -> Callable:
+    """The staff page of a report sent from this (staff) browser (``then``: after its path)."""
+    report = reported()
+
+    def reach(site: Site) -> str:
+        status_page = site.context.request.get(report(site)).text()
+        number = re.search(r"FB-\d{4}-\d{6}", status_page).group(0)
+        return f"/staff/feedback/{number}{then}"
+
+    return reach
+
+
 def batch_checked(then: str = "") -> Callable:
     """A finished batch of this account (``then``: a page about it, after its path)."""
 
@@ -196,6 +208,9 @@ STATES = [
     State("logout", "/logout", goto("/logout"), audience="user"),
     State("staff", "/staff", goto("/staff"), audience="staff"),
     State("staff-feedback", "/staff/feedback", goto("/staff/feedback"), audience="staff"),
+    State("staff-ticket", "/staff/feedback/<number>", staff_ticket(), audience="staff"),
+    State("staff-ticket-delete", "/staff/feedback/<number>/delete", staff_ticket("/delete"),
+          audience="staff"),
     State("staff-reports", "/staff/reports", goto("/staff/reports"), audience="staff"),
     State("staff-stats", "/staff/stats", goto("/staff/stats"), audience="staff"),
     State("registry-search", "/staff/registry/", goto("/staff/registry/?number=7"),

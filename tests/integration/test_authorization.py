@@ -72,7 +72,9 @@ def test_every_route_is_classified(app):
 
 
 def _staff_url(site, rule) -> str:
-    values = {"number": site.ticket_number, "invoice_id": site.invoice_id,
+    # A ticket that does not exist for the one route that would delete the site's ticket.
+    number = "FB-2000-000001" if rule.endpoint == "staff.delete_ticket" else site.ticket_number
+    values = {"number": number, "invoice_id": site.invoice_id,
               "job_id": site.import_job_id, "user_id": site.user_ids["other"],
               "name": "categories"}
     missing = rule.arguments - values.keys()

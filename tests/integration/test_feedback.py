@@ -558,3 +558,27 @@ def test_the_reporter_can_delete_their_report_after_being_asked(app, reporter, s
         assert db.session.scalars(select(TicketMessage)).all() == []
         assert db.session.scalars(select(AuditEvent).where(
             AuditEvent.subject_type == "ticket")).all() == []
+
+
+def test_staff_delete_a_ticket_after_being_asked_and_only_that_is_recorded(app, reporter, staff):
+    link = send(reporter, message="Buy cheap watches at example.net").headers["Location"]
+    number = number_on(reporter.get(link).get_data(as_text=True))
+    ticket_page = html_text(staff.get(f"/staff/feedback/{number}"))
+    assert f'href="/staff/feedback/{number}/delete"' in ticket_page
+    ask = staff.get(f"/staff/feedback/{number}/delete")
+    assert ask.status_code == 200 and f"Delete ticket {number}" in html_text(ask)
+    assert len(tickets(app)) == 1
+
+    done = staff.post(f"/staff/feedback/{number}/delete")
+    assert done.status_code == 303 and done.headers["Location"] == "/staff/feedback"
+    assert f"Ticket {number} was deleted." in html_text(staff.get("/staff/feedback"))
+    assert tickets(app) == [] and reporter.get(link).status_code == 404
+    with app.app_context():
+        from blueprints.ext import db
+        from yanpiao.audit import AuditEvent
+
+        events = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.subject_type == "ticket")).all()
+        assert [(e.action, e.actor, e.new_value) for e in events] == [("deleted", "staff", number)]
+    # Visitors and signed-in users who are not staff cannot.
+    assert reporter.post(f"/staff/feedback/{number}/delete").status_code in (302, 303)
