@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Val
 
 from yanpiao import credentials
 from yanpiao.db import utcnow
+from yanpiao.feedback import reports_of, status_token_of
 from yanpiao.history import claim_anonymous
 
 from .context import OWNER_KEY, external_url, mail, owner_key
@@ -202,10 +203,14 @@ def logout():
 
 
 def _account_page(password_form=None, delete_form=None, status: int = 200):
+    # Each report with its private link, made again from the key (None: SECRET_KEY changed).
+    reports = [(ticket, status_token_of(current_app.secret_key, ticket))
+               for ticket in reports_of(db.session, current_user.id)]
     return render_template(
         "auth/account.html",
         password_form=password_form or PasswordChangeForm(prefix="pw", formdata=None),
         delete_form=delete_form or DeleteAccountForm(prefix="del", formdata=None),
+        reports=reports,
     ), status
 
 

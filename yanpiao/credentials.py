@@ -11,6 +11,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from . import feedback
 from .accounts import User, check_password, create_user, find_user, normalise_email, normalise_phone
 from .db import utcnow
 from .mail import OutgoingMail
@@ -98,10 +99,12 @@ def change_password(session: Session, user: User, new_password: str) -> None:
 
 
 def delete_account(session: Session, user_id: int) -> None:
-    """The account and everything of it: its history goes with it, and the password reset
-    mails sent to its address (a ticket's mails stay with the ticket)."""
+    """The account and everything of it: its history, the feedback reports it sent (with
+    their mails), and the password reset mails sent to its address. Its batches go by the
+    foreign key's cascade."""
     email = session.scalar(select(User.email).where(User.id == user_id))
     session.execute(delete(VerificationRecord).where(VerificationRecord.user_id == user_id))
+    feedback.delete_reports_of(session, user_id)
     if email:
         session.execute(delete(OutgoingMail).where(OutgoingMail.recipient == email,
                                                    OutgoingMail.ticket_id.is_(None)))

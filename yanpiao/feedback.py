@@ -487,6 +487,19 @@ def delete_ticket(session: Session, ticket: Ticket, *, staff_id: int | None = No
     session.commit()
 
 
+def reports_of(session: Session, user_id: int) -> list[Ticket]:
+    """The reports an account sent while signed in (not anonymously), newest first."""
+    return list(session.scalars(
+        select(Ticket).where(Ticket.user_id == user_id).order_by(Ticket.created_at.desc())
+    ))
+
+
+def delete_reports_of(session: Session, user_id: int) -> int:
+    """Delete an account's reports, as their reporter could one by one; the caller commits."""
+    return len(_delete(session, list(session.scalars(
+        select(Ticket.id).where(Ticket.user_id == user_id)))))
+
+
 def withdraw_contact(session: Session, ticket: Ticket, *, now: datetime | None = None) -> bool:
     """The reporter withdraws their consent to be contacted: the address goes, and with it the
     mails about the report, which carry it. Whether there was an address; the caller commits.

@@ -582,3 +582,19 @@ def test_staff_delete_a_ticket_after_being_asked_and_only_that_is_recorded(app, 
         assert [(e.action, e.actor, e.new_value) for e in events] == [("deleted", "staff", number)]
     # Visitors and signed-in users who are not staff cannot.
     assert reporter.post(f"/staff/feedback/{number}/delete").status_code in (302, 303)
+
+
+def test_an_account_lists_its_reports_and_takes_them_when_deleted(
+        app, reporter, make_user, login):
+    login(reporter, make_user(email="visitor@example.com", password="correct horse battery"))
+    mine = send(reporter, message="Signed in").headers["Location"]
+    send(reporter, message="Anonymous", anonymous="y")
+    number = number_on(reporter.get(mine).get_data(as_text=True))
+    account = html_text(reporter.get("/account"))
+    assert "Your feedback reports" in account
+    assert f'href="{mine}"><bdi dir="ltr">{number}</bdi></a>' in account
+    assert account.count("FB-") == 1  # the anonymous one is nobody's
+
+    reporter.post("/account/delete", data={"del-password": "correct horse battery"})
+    assert [t.message for t in tickets(app)] == ["Anonymous"]
+    assert reporter.get(mine).status_code == 404
