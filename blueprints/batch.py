@@ -146,15 +146,14 @@ def delete(job_id: str):
     """Asks first (GET), then deletes the finished batch and its results (POST)."""
     job = own_job(job_id)
     name = job.filename or job.id
-    if not job.is_finished:
+    # delete_job leaves a running batch alone (also one resumed since the page was shown).
+    if request.method == "POST" and delete_job(db.session, job.id):
+        flash(_("The batch %(name)s and its results were deleted.", name=name))
+        return redirect(url_for("batch.index"), code=303)
+    if request.method == "POST" or not job.is_finished:
         return render_template("batch/delete.html", job=job, running=True), 409
-    if request.method == "GET":
-        return render_template("batch/delete.html", job=job,
-                               rows=summarize(db.session, job.id).total)
-    if not delete_job(db.session, job.id):  # restarted by a resume since the page was shown
-        return render_template("batch/delete.html", job=job, running=True), 409
-    flash(_("The batch %(name)s and its results were deleted.", name=name))
-    return redirect(url_for("batch.index"), code=303)
+    return render_template("batch/delete.html", job=job,
+                           rows=summarize(db.session, job.id).total)
 
 
 @bp.get("/template.<any(csv, xlsx):fmt>")

@@ -13,7 +13,7 @@ import json
 from contextlib import contextmanager
 import logging
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -316,7 +316,7 @@ def _run_rows(session, job, runner, parsed, settings, decoder, now, chunk_size) 
         .group_by(BatchRow.invoice_key)
     ).all())
     source = _zip_rows(parsed, done, decoder) if zipped else _table_rows(parsed, done)
-    for chunk in _chunks(source, size):
+    for chunk in bulk.chunks(source, size):
         stamp = now()
         results = verify_many(
             session,
@@ -337,17 +337,6 @@ def _touch(session, job_id, runner, now, **values) -> bool:
         .values(heartbeat_at=now, **values)
         .execution_options(synchronize_session=False)
     ).rowcount)
-
-
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    chunk: list = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _table_rows(parsed, start: int) -> Iterator[tuple[InputRow, Any, RowProblem | None]]:
@@ -546,8 +535,7 @@ def purge_before(session: Session, cutoff: datetime) -> int:
 
 def _delete_finished(session: Session, job_ids: list[str]) -> int:
     deleted = 0
-    for start in range(0, len(job_ids), 500):
-        chunk = job_ids[start:start + 500]
+    for chunk in bulk.chunks(job_ids, bulk.IN_LIST):
         # The rows go with their job (ON DELETE CASCADE).
         deleted += session.execute(
             delete(BatchJob).where(BatchJob.id.in_(chunk), BatchJob.state.in_(_FINISHED))

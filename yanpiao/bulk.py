@@ -1,4 +1,4 @@
-"""One statement for many rows, without SQLAlchemy's per-row parameter processing.
+"""Many rows at once: one statement for many rows, and lists cut into chunks.
 
 A Core ``executemany`` builds and processes a parameter dictionary per row, which costs more
 than the database work for the tens of thousands of rows of a batch. Here the statement is
@@ -8,11 +8,27 @@ compiled once, each bind's type processor is looked up once, and the driver gets
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
+
+
+# Ids per ``IN (…)`` list of a bulk delete: well below any database's parameter limit.
+IN_LIST = 500
+
+
+def chunks(items: Iterable, size: int) -> Iterator[list]:
+    """``items`` in lists of ``size`` (the last one shorter)."""
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def executemany(session: Session, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:

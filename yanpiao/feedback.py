@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from . import audit
+from . import audit, bulk
 from .audit import Actor, Subject
 from .db import Base, UTCDateTime, utcnow
 from .mail import OutgoingMail
@@ -450,9 +450,6 @@ def reply(session: Session, ticket: Ticket, body: str, *, actor_id: int,
 # --- deleting: at the end of the retention period, or when the reporter asks ----------
 
 
-PURGE_CHUNK = 500  # tickets deleted per statement, well below any database's parameter limit
-
-
 def purge_finished(session: Session, retention: timedelta, *, now: datetime | None = None) -> int:
     """Delete the tickets finished (resolved or closed) and left unchanged for ``retention``.
 
@@ -466,10 +463,10 @@ def purge_finished(session: Session, retention: timedelta, *, now: datetime | No
                              Ticket.updated_at < cutoff)
     candidates = list(session.scalars(select(Ticket.id).where(finished_long_ago)))
     deleted = 0
-    for start in range(0, len(candidates), PURGE_CHUNK):
+    for chunk in bulk.chunks(candidates, bulk.IN_LIST):
         # The condition again, in the deleting statement itself: a ticket reopened since it
         # was listed stays.
-        deleted += len(_delete(session, candidates[start:start + PURGE_CHUNK], finished_long_ago))
+        deleted += len(_delete(session, chunk, finished_long_ago))
     session.commit()
     return deleted
 
