@@ -26,6 +26,9 @@ class Role(enum.StrEnum):
 
 class User(Base):
     __tablename__ = "users"
+    # SQLite would give a deleted newest account's id to the next one, and with it the audit
+    # events kept under that id.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Either or both: people register with an email address or a mobile number.

@@ -1,7 +1,7 @@
 """Feedback tickets: what visitors report, how staff work on it, and the reports about it.
 
-A ticket is numbered ``FB-<year>-<sequence>`` for people to quote, and reachable by its
-reporter through a private status link. The link's token is derived from the form's one-time
+A ticket is numbered ``FB-<year>-<sequence>`` for people to quote (a number is never given
+twice, not even after its ticket was deleted), and reachable by its reporter through a private status link. The link's token is derived from the form's one-time
 submission key, so a form sent twice finds the same ticket and the same link; only a hash of
 the token is stored.
 """
@@ -32,8 +32,9 @@ from sqlalchemy import (
     delete,
     func,
     or_,
+    insert,
     select,
-    text,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -102,6 +103,9 @@ class Ticket(Base):
         UniqueConstraint("year", "sequence"),
         Index("ix_feedback_tickets_status", "status"),
         Index("ix_feedback_tickets_created_at", "created_at"),
+        # SQLite would give a deleted newest ticket's id to the next one, and with it the
+        # audit events kept under that id (a staff deletion is recorded after the ticket went).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -266,20 +270,29 @@ class Submission:
     locale: str = ""
 
 
-# PostgreSQL: the advisory lock that numbers one year's tickets, one transaction at a time.
-_NUMBERING_LOCK = 0x59505F4642_0000  # "YP_FB" and the year
+class TicketNumbering(Base):
+    """The last sequence number given in each year (China calendar)."""
+
+    __tablename__ = "feedback_numbering"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_sequence: Mapped[int] = mapped_column(Integer)
 
 
-def _lock_numbering(session: Session, year: int) -> None:
-    """Hold the year's numbering until this transaction ends (PostgreSQL).
+def _next_sequence(session: Session, year: int) -> int:
+    """The year's next ticket sequence, never one given before.
 
-    Without it, concurrent reports all read the same last number; on PostgreSQL each loser
-    waits for the winner's commit before its insert fails, and under steady load a request
-    could lose ten times in a row. SQLite already lets one writer in at a time.
+    The year's row stays locked until the transaction ends (SQLite: the write lock), so
+    concurrent reports take turns. Two first reports of a year both insert the row: the loser
+    raises ``IntegrityError`` and tries again.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                        {"key": _NUMBERING_LOCK + year})
+    table = TicketNumbering.__table__
+    bumped = session.execute(update(table).where(table.c.year == year)
+                             .values(last_sequence=table.c.last_sequence + 1))
+    if bumped.rowcount == 0:
+        session.execute(insert(table).values(year=year, last_sequence=1))
+        return 1
+    return session.scalar(select(table.c.last_sequence).where(table.c.year == year))
 
 
 def submit_ticket(
@@ -300,35 +313,33 @@ def submit_ticket(
     year = now.astimezone(tz).year
     anonymous = submission.anonymous
     for _attempt in range(10):
-        _lock_numbering(session, year)
         existing = session.scalar(select(Ticket).where(Ticket.submission_key == submission_key))
         if existing is not None:
             return existing, False
-        last = session.scalar(select(func.max(Ticket.sequence)).where(Ticket.year == year))
-        sequence = (last or 0) + 1
-        ticket = Ticket(
-            number=format_number(year, sequence),
-            year=year,
-            sequence=sequence,
-            token_hash=hash_token(status_token),
-            submission_key=submission_key,
-            category=submission.category.value,
-            message=submission.message.strip()[:MESSAGE_MAX],
-            # Sending anonymously keeps nothing that could identify the reporter.
-            contact="" if anonymous else submission.contact.strip(),
-            user_id=None if anonymous else submission.user_id,
-            anonymous=anonymous,
-            invoice_reference=submission.invoice_reference.strip(),
-            locale=submission.locale,
-            created_at=now,
-            updated_at=now,
-            awaiting_reply_since=now,
-        )
-        session.add(ticket)
         try:
+            sequence = _next_sequence(session, year)
+            ticket = Ticket(
+                number=format_number(year, sequence),
+                year=year,
+                sequence=sequence,
+                token_hash=hash_token(status_token),
+                submission_key=submission_key,
+                category=submission.category.value,
+                message=submission.message.strip()[:MESSAGE_MAX],
+                # Sending anonymously keeps nothing that could identify the reporter.
+                contact="" if anonymous else submission.contact.strip(),
+                user_id=None if anonymous else submission.user_id,
+                anonymous=anonymous,
+                invoice_reference=submission.invoice_reference.strip(),
+                locale=submission.locale,
+                created_at=now,
+                updated_at=now,
+                awaiting_reply_since=now,
+            )
+            session.add(ticket)
             session.flush()
         except IntegrityError:
-            # Another request took this number, or sent the same form at the same moment.
+            # The same form sent at the same moment, or the year's first two reports at once.
             # (No savepoint: SQLite's driver would commit the ticket when releasing it.)
             session.rollback()
             continue

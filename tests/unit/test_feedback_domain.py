@@ -28,6 +28,24 @@ def test_ticket_numbers_count_up_per_year_of_the_china_calendar(session):
         "FB-2026-000001", "FB-2026-000002", "FB-2027-000001"]
 
 
+def test_a_deleted_tickets_number_and_id_are_never_given_again(session, staff_id):
+    """A number people quoted, and the id its staff deletion is recorded under, stay its own."""
+    first, _ = submit(session)
+    newest, _ = submit(session)
+    gone_id, gone_number = newest.id, newest.number
+    feedback.delete_ticket(session, newest, staff_id=staff_id, now=NOW)
+    after, _ = submit(session)
+    session.commit()
+    assert (first.number, gone_number, after.number) == (
+        "FB-2026-000001", "FB-2026-000002", "FB-2026-000003")
+    assert after.id != gone_id
+    assert [e.action for e in audit.trail(session, Subject.TICKET, after.id)] == ["created"]
+    # Deleting the new report keeps the record of the earlier deletion.
+    feedback.delete_ticket(session, after)
+    assert [(e.action, e.new_value) for e in audit.trail(session, Subject.TICKET, gone_id)] == [
+        ("deleted", gone_number)]
+
+
 def test_the_same_submission_key_makes_one_ticket(session):
     key = feedback.new_submission_key()
     first, token = submit(session, key=key, message="first click")
