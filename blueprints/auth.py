@@ -27,6 +27,7 @@ from yanpiao import credentials
 from yanpiao.db import utcnow
 from yanpiao.feedback import reports_of, status_token_of
 from yanpiao.history import claim_anonymous
+from yanpiao.staff_accounts import is_last_admin
 
 from .context import OWNER_KEY, external_url, mail, owner_key
 from .i18n import remember_locale_for
@@ -210,7 +211,7 @@ def _account_page(password_form=None, delete_form=None, status: int = 200):
         "auth/account.html",
         password_form=password_form or PasswordChangeForm(prefix="pw", formdata=None),
         delete_form=delete_form or DeleteAccountForm(prefix="del", formdata=None),
-        reports=reports,
+        reports=reports, last_admin=is_last_admin(db.session, current_user),
     ), status
 
 
@@ -240,6 +241,9 @@ def change_password():
 @login_required
 @limiter.limit(_login_limit)
 def delete_account():
+    if is_last_admin(db.session, current_user):
+        # The page offers no form then; this answers a form from before the change.
+        return _account_page(status=409)
     form = DeleteAccountForm(prefix="del")
     if not form.validate():
         return _account_page(delete_form=form, status=422)

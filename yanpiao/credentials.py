@@ -17,6 +17,7 @@ from .db import utcnow
 from .mail import OutgoingMail
 from .models import VerificationRecord
 from .normalize import fold
+from .staff_accounts import StaffError, is_last_admin
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 256
@@ -101,8 +102,13 @@ def change_password(session: Session, user: User, new_password: str) -> None:
 def delete_account(session: Session, user_id: int) -> None:
     """The account and everything of it: its history, the feedback reports it sent (with
     their mails), and the password reset mails sent to its address. Its batches go by the
-    foreign key's cascade."""
-    email = session.scalar(select(User.email).where(User.id == user_id))
+    foreign key's cascade. The only active administrator cannot go (``StaffError``)."""
+    user = session.get(User, user_id)
+    if user is None:
+        return
+    if is_last_admin(session, user):
+        raise StaffError("last_admin")
+    email = user.email
     session.execute(delete(VerificationRecord).where(VerificationRecord.user_id == user_id))
     feedback.delete_reports_of(session, user_id)
     if email:

@@ -51,6 +51,12 @@ def _active_admins(session: Session) -> int:
     ) or 0
 
 
+def is_last_admin(session: Session, user: User) -> bool:
+    """Whether ``user`` is the only active administrator: the one account that must stay one,
+    or nobody could manage staff accounts any more."""
+    return user.role == Role.ADMIN and user.active and _active_admins(session) <= 1
+
+
 def create_account(session: Session, email: str, password: str, role: Role, *,
                    actor_id: int | None, now: datetime | None = None) -> User:
     """A new staff or administrator account; ``actor_id`` None means the command line."""
@@ -76,7 +82,7 @@ def change_role(session: Session, user: User, role: Role, *, actor_id: int,
         return
     if user.id == actor_id:
         raise StaffError("self")
-    if user.role == Role.ADMIN and user.active and _active_admins(session) <= 1:
+    if is_last_admin(session, user):
         raise StaffError("last_admin")
     audit.record(session, Subject.USER, user.id, "role", actor=Actor.STAFF, actor_id=actor_id,
                  old=user.role, new=role.value, now=now or utcnow())
@@ -90,7 +96,7 @@ def set_active(session: Session, user: User, active: bool, *, actor_id: int,
         return
     if user.id == actor_id:
         raise StaffError("self")
-    if not active and user.role == Role.ADMIN and _active_admins(session) <= 1:
+    if not active and is_last_admin(session, user):
         raise StaffError("last_admin")
     audit.record(session, Subject.USER, user.id, "active", actor=Actor.STAFF, actor_id=actor_id,
                  old=user.active, new=active, now=now or utcnow())

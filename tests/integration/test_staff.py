@@ -342,3 +342,35 @@ def test_an_admin_cannot_lock_themselves_out(as_role):
         assert "You cannot change your own role or access" in admin.get("/staff/users").get_data(
             as_text=True)
     assert admin.get("/staff/users").status_code == 200
+
+
+def test_the_last_administrator_cannot_delete_their_account(app, as_role, make_user):
+    """Role changes and deactivation already keep one active administrator; deleting one's own
+    account must not leave the staff pages without anyone to manage them."""
+    from yanpiao.accounts import User
+
+    from html import unescape
+
+    def html_text(response):
+        return unescape(response.get_data(as_text=True))
+
+    admin = as_role(Role.ADMIN)
+    page = html_text(admin.get("/account"))
+    assert "You are the only active administrator" in page
+    assert 'action="/account/delete"' not in admin.get("/account").get_data(as_text=True)
+    refused = admin.post("/account/delete", data={"del-password": "correct horse battery"})
+    assert refused.status_code == 409
+    assert "You are the only active administrator" in html_text(refused)
+    with app.app_context():
+        from blueprints.ext import db
+
+        assert db.session.get(User, admin.user_id) is not None
+    # With a second active administrator it can go.
+    make_user(email="second@example.com", role=Role.ADMIN)
+    assert 'action="/account/delete"' in admin.get("/account").get_data(as_text=True)
+    done = admin.post("/account/delete", data={"del-password": "correct horse battery"})
+    assert done.status_code == 303
+    with app.app_context():
+        from blueprints.ext import db
+
+        assert db.session.get(User, admin.user_id) is None

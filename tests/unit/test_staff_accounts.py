@@ -5,6 +5,7 @@ import pytest
 from yanpiao import audit
 from yanpiao.accounts import Role, create_user
 from yanpiao.audit import Subject
+from yanpiao.credentials import delete_account
 from yanpiao.staff_accounts import StaffError, active_staff, change_role, create_account, set_active
 
 PASSWORD = "correct horse battery"
@@ -53,3 +54,6 @@ def test_nobody_locks_the_service_or_themselves_out(session, admin):
         change_role(session, admin, Role.STAFF, actor_id=helper.id)
     with pytest.raises(StaffError, match="last_admin"):
         set_active(session, admin, False, actor_id=helper.id)
+    with pytest.raises(StaffError, match="last_admin"):
+        delete_account(session, admin.id)
+    assert session.get(type(admin), admin.id) is admin
