@@ -495,6 +495,31 @@ def delete_ticket(session: Session, ticket: Ticket, *, staff_id: int | None = No
     session.commit()
 
 
+def _staff_deletions():
+    return select(audit.AuditEvent).where(
+        audit.AuditEvent.subject_type == Subject.TICKET.value,
+        audit.AuditEvent.action == "deleted",
+    )
+
+
+def staff_deletions(session: Session, *, limit: int, offset: int = 0,
+                    ) -> tuple[list[audit.AuditEvent], int]:
+    """The records of tickets staff deleted, newest first (the number is the new value), and
+    how many there are in all. Deletions by reporters and by the retention purge leave none."""
+    query = _staff_deletions()
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    events = list(session.scalars(query.order_by(audit.AuditEvent.created_at.desc(),
+                                                 audit.AuditEvent.id.desc())
+                                  .limit(limit).offset(offset)))
+    return events, total
+
+
+def deletion_of(session: Session, number: str) -> audit.AuditEvent | None:
+    """The record of staff deleting the ticket that had this number, if they did."""
+    return session.scalar(_staff_deletions().where(
+        audit.AuditEvent.new_value == number.strip().upper()))
+
+
 def reports_of(session: Session, user_id: int) -> list[Ticket]:
     """The reports an account sent while signed in (not anonymously), newest first."""
     return list(session.scalars(

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, get_flashed_messages, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    flash,
+    get_flashed_messages,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -16,6 +25,7 @@ from yanpiao.mail import mails_about_ticket, undelivered
 from yanpiao.models import VerificationRecord
 from yanpiao.staff_accounts import active_staff
 
+from .. import context
 from ..ext import db
 from ..feedback import REPLY_SUBJECT, Mailed, mail_reporter
 from ..feedback_forms import options
@@ -81,10 +91,33 @@ def queue():
     )
 
 
+@bp.get("/feedback/deleted")
+def deleted():
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    events, total = feedback.staff_deletions(db.session, limit=PAGE_SIZE,
+                                             offset=(page - 1) * PAGE_SIZE)
+    names = names_for(e.actor_id for e in events)
+    return render_template(
+        "staff/deleted.html", names=names, total=total, page_number=page,
+        rows=[{"number": e.new_value, "when": e.created_at,
+               "who": names.get(e.actor_id, _("a former staff member"))} for e in events],
+        retention=context.retention("YANPIAO_FEEDBACK_RETENTION_DAYS"),
+        previous_url=url_for("staff.deleted", page=page - 1) if page > 1 else None,
+        next_url=url_for("staff.deleted", page=page + 1) if page * PAGE_SIZE < total else None,
+    )
+
+
 def _ticket_or_404(number: str):
     ticket = feedback.find_by_number(db.session, number)
     if ticket is None:
-        abort(404)
+        deletion = feedback.deletion_of(db.session, number)
+        if deletion is None:
+            abort(404)
+        # An old link (a notification, a bookmark): say what became of the ticket.
+        who = names_for([deletion.actor_id]).get(deletion.actor_id, _("a former staff member"))
+        abort(make_response(render_template(
+            "staff/ticket_deleted.html", number=deletion.new_value, when=deletion.created_at,
+            who=who), 410))
     return ticket
 
 

@@ -127,6 +127,14 @@ def staff_ticket(then: str = "") -> Callable:
     return reach
 
 
+def staff_deleted_ticket(site: Site) -> str:
+    """The page an old link to a ticket this (staff) browser deleted now shows."""
+    path = staff_ticket()(site)
+    response = site.context.request.post(f"{path}/delete", form={"csrf_token": site.csrf()})
+    assert response.url.endswith("/staff/feedback"), f"delete ended on {response.url}"
+    return path
+
+
 def batch_checked(then: str = "") -> Callable:
     """A finished batch of this account (``then``: a page about it, after its path)."""
 
@@ -210,6 +218,10 @@ STATES = [
     State("staff-feedback", "/staff/feedback", goto("/staff/feedback"), audience="staff"),
     State("staff-ticket", "/staff/feedback/<number>", staff_ticket(), audience="staff"),
     State("staff-ticket-delete", "/staff/feedback/<number>/delete", staff_ticket("/delete"),
+          audience="staff"),
+    State("staff-deleted", "/staff/feedback/deleted", goto("/staff/feedback/deleted"),
+          audience="staff"),
+    State("staff-ticket-deleted", "/staff/feedback/<number>", staff_deleted_ticket,
           audience="staff"),
     State("staff-reports", "/staff/reports", goto("/staff/reports"), audience="staff"),
     State("staff-stats", "/staff/stats", goto("/staff/stats"), audience="staff"),

@@ -598,3 +598,28 @@ def test_an_account_lists_its_reports_and_takes_them_when_deleted(
     reporter.post("/account/delete", data={"del-password": "correct horse battery"})
     assert [t.message for t in tickets(app)] == ["Anonymous"]
     assert reporter.get(mine).status_code == 404
+
+
+def test_staff_see_which_tickets_were_deleted_and_what_an_old_link_now_means(
+        app, reporter, staff):
+    spam = number_on(reporter.get(send(reporter, message="Cheap watches").headers["Location"])
+                     .get_data(as_text=True))
+    kept = number_on(reporter.get(send(reporter, message="Wrong result").headers["Location"])
+                     .get_data(as_text=True))
+    empty = html_text(staff.get("/staff/feedback/deleted"))
+    assert "No ticket has been deleted by staff." in empty
+    assert "finished reports deleted 365 days after their last change, leave no record" in empty
+    assert 'href="/staff/feedback/deleted"' in html_text(staff.get("/staff/feedback"))
+    staff.post(f"/staff/feedback/{spam}/delete")
+
+    listed = staff.get("/staff/feedback/deleted")
+    assert listed.status_code == 200
+    page = html_text(listed)
+    assert spam in page and kept not in page and "staff@example.com" in page
+    # A link to the deleted ticket (a notification, a bookmark) says what became of it.
+    gone = staff.get(f"/staff/feedback/{spam}")
+    assert gone.status_code == 410
+    assert f"Ticket {spam} was deleted" in html_text(gone) and "staff@example.com" in html_text(gone)
+    assert staff.get("/staff/feedback/FB-2000-000001").status_code == 404
+    # Visitors never learn about it.
+    assert reporter.get("/staff/feedback/deleted").status_code in (302, 303)
