@@ -1,9 +1,9 @@
 """Feedback tickets: what visitors report, how staff work on it, and the reports about it.
 
 A ticket is numbered ``FB-<year>-<sequence>`` for people to quote (a number is never given
-twice, not even after its ticket was deleted), and reachable by its reporter through a private status link. The link's token is derived from the form's one-time
-submission key, so a form sent twice finds the same ticket and the same link; only a hash of
-the token is stored.
+twice, not even after its ticket was deleted), and reachable by its reporter through a private
+status link. The link's token is derived from the form's one-time submission key, so a form
+sent twice finds the same ticket and the same link; only a hash of the token is stored.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from sqlalchemy import (
     and_,
     delete,
     func,
-    or_,
     insert,
+    or_,
     select,
     update,
 )
