@@ -358,6 +358,7 @@ def test_the_last_administrator_cannot_delete_their_account(app, as_role, make_u
     page = html_text(admin.get("/account"))
     assert "You are the only active administrator" in page
     assert 'action="/account/delete"' not in admin.get("/account").get_data(as_text=True)
+    assert "It cannot be undone" not in page  # no description of a deletion not offered
     refused = admin.post("/account/delete", data={"del-password": "correct horse battery"})
     assert refused.status_code == 409
     assert "You are the only active administrator" in html_text(refused)
