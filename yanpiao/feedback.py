@@ -43,6 +43,7 @@ from . import audit, bulk
 from .audit import Actor, Subject
 from .db import Base, UTCDateTime, utcnow
 from .mail import OutgoingMail
+from .paging import Page, within_pages
 
 CHINA = ZoneInfo("Asia/Shanghai")
 MESSAGE_MAX = 5000
@@ -502,16 +503,21 @@ def _staff_deletions():
     )
 
 
-def staff_deletions(session: Session, *, limit: int, offset: int = 0,
-                    ) -> tuple[list[audit.AuditEvent], int]:
-    """The records of tickets staff deleted, newest first (the number is the new value), and
-    how many there are in all. Deletions by reporters and by the retention purge leave none."""
+@dataclass(frozen=True)
+class DeletionPage(Page):
+    events: list[audit.AuditEvent] = field(default_factory=list)
+
+
+def staff_deletions(session: Session, *, page: int = 1, per_page: int) -> DeletionPage:
+    """One page of the records of tickets staff deleted, newest first (the number is the new
+    value). Deletions by reporters and by the retention purge leave none."""
     query = _staff_deletions()
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    events = list(session.scalars(query.order_by(audit.AuditEvent.created_at.desc(),
-                                                 audit.AuditEvent.id.desc())
-                                  .limit(limit).offset(offset)))
-    return events, total
+    page = within_pages(page, total, per_page)
+    events = session.scalars(query.order_by(audit.AuditEvent.created_at.desc(),
+                                            audit.AuditEvent.id.desc())
+                             .limit(per_page).offset((page - 1) * per_page))
+    return DeletionPage(total=total, page=page, per_page=per_page, events=list(events))
 
 
 def deletion_of(session: Session, number: str) -> audit.AuditEvent | None:

@@ -93,17 +93,14 @@ def queue():
 
 @bp.get("/feedback/deleted")
 def deleted():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    events, total = feedback.staff_deletions(db.session, limit=PAGE_SIZE,
-                                             offset=(page - 1) * PAGE_SIZE)
-    names = names_for(e.actor_id for e in events)
+    result = feedback.staff_deletions(
+        db.session, page=request.args.get("page", 1, type=int) or 1, per_page=PAGE_SIZE)
+    names = names_for(e.actor_id for e in result.events)
     return render_template(
-        "staff/deleted.html", names=names, total=total, page_number=page,
+        "staff/deleted.html", result=result,
         rows=[{"number": e.new_value, "when": e.created_at,
-               "who": names.get(e.actor_id, _("a former staff member"))} for e in events],
+               "who": names.get(e.actor_id, _("a former staff member"))} for e in result.events],
         retention=context.retention("YANPIAO_FEEDBACK_RETENTION_DAYS"),
-        previous_url=url_for("staff.deleted", page=page - 1) if page > 1 else None,
-        next_url=url_for("staff.deleted", page=page + 1) if page * PAGE_SIZE < total else None,
     )
 
 

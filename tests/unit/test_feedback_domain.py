@@ -300,3 +300,18 @@ def test_purge_spares_a_ticket_changed_after_it_was_chosen(session, staff_id, mo
     assert session.get(feedback.Ticket, ticket.id).status_enum is TicketStatus.IN_PROGRESS
     assert [m.body for m in session.get(feedback.Ticket, ticket.id).messages] == [
         "It happened again."]
+
+
+def test_staff_deletions_come_newest_first_a_page_at_a_time(session, staff_id):
+    numbers = []
+    for minutes in range(3):
+        ticket, _ = submit(session)
+        numbers.append(ticket.number)
+        feedback.delete_ticket(session, ticket, staff_id=staff_id,
+                               now=NOW + timedelta(minutes=minutes))
+    first = feedback.staff_deletions(session, page=1, per_page=2)
+    assert (first.total, first.pages, [e.new_value for e in first.events]) == (
+        3, 2, numbers[:0:-1])
+    # A page past the end (a stale link) shows the last one.
+    last = feedback.staff_deletions(session, page=9, per_page=2)
+    assert (last.page, [e.new_value for e in last.events]) == (2, numbers[:1])
