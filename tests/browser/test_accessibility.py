@@ -135,6 +135,14 @@ def staff_deleted_ticket(site: Site) -> str:
     return path
 
 
+def last_admin_account(site: Site) -> str:
+    """The account page of the only active administrator: a notice instead of the delete form."""
+    html = site.context.request.get("/account").text()
+    assert 'href="/staff/users"' in html and 'action="/account/delete"' not in html, (
+        "the a11y staff account is not the only active administrator")
+    return "/account"
+
+
 def batch_checked(then: str = "") -> Callable:
     """A finished batch of this account (``then``: a page about it, after its path)."""
 
@@ -189,6 +197,7 @@ class State:
     reach: Callable  # opens the page in this state
     audience: str = "visitor"  # "visitor", "user" (signed in) or "staff"
     kiosk: bool = False
+    status: int = 200  # what the page answers: an error page in the site layout passes axe too
 
 
 STATES = [
@@ -196,7 +205,7 @@ STATES = [
     State("verify-errors", "/verify", verify_with_errors),
     *(State(f"verify-{kind}", "/verify", verified(kind)) for kind in VERIFY),
     State("samples", "/samples", goto("/samples")),
-    State("error-404", None, goto("/no-such-page")),
+    State("error-404", None, goto("/no-such-page"), status=404),
     State("history", "/history", verified("valid", "/history")),
     State("history-detail", "/history/<receipt_id>", verified("valid", "/history/{receipt}")),
     State("history-delete-all", "/history/delete-all", verified("valid", "/history/delete-all")),
@@ -213,6 +222,7 @@ STATES = [
     State("register", "/register", goto("/register")),
     State("password-forgot", "/password/forgot", goto("/password/forgot")),
     State("account", "/account", goto("/account"), audience="user"),
+    State("account-last-admin", "/account", last_admin_account, audience="staff"),
     State("logout", "/logout", goto("/logout"), audience="user"),
     State("staff", "/staff", goto("/staff"), audience="staff"),
     State("staff-feedback", "/staff/feedback", goto("/staff/feedback"), audience="staff"),
@@ -222,7 +232,7 @@ STATES = [
     State("staff-deleted", "/staff/feedback/deleted", goto("/staff/feedback/deleted"),
           audience="staff"),
     State("staff-ticket-deleted", "/staff/feedback/<number>", staff_deleted_ticket,
-          audience="staff"),
+          audience="staff", status=410),
     State("staff-reports", "/staff/reports", goto("/staff/reports"), audience="staff"),
     State("staff-stats", "/staff/stats", goto("/staff/stats"), audience="staff"),
     State("registry-search", "/staff/registry/", goto("/staff/registry/?number=7"),
@@ -278,11 +288,16 @@ class Site:
             "password": PASSWORD})
         assert "/login" not in response.url, f"signing in as {audience} failed"
 
-    def open(self, state: State, wait: bool = True) -> None:
-        """Bring the page into ``state``; without ``wait`` it may still be loading."""
+    def open(self, state: State, wait: bool = True) -> int | None:
+        """Bring the page into ``state``; without ``wait`` it may still be loading.
+
+        The status the page answered, or None when the state is reached by typing and clicking
+        (those states check their own outcome).
+        """
         path = state.reach(self)
-        if path is not None:
-            self.page.goto(path, wait_until="load" if wait else "commit")
+        if path is None:
+            return None
+        return self.page.goto(path, wait_until="load" if wait else "commit").status
 
     def start_axe(self) -> None:
         """Start axe once the page has loaded; it runs on in the renderer meanwhile."""
@@ -451,7 +466,10 @@ def test_page(state, sites, site_routes):
     opened += [sites.get(lang, state.audience, theme="on") for lang in CONTRAST_LANGS]
     for site in opened:
         site.page.set_viewport_size(dict(zip(("width", "height"), VIEWPORTS["desktop"])))
-        site.open(state, wait=False)
+        status = site.open(state, wait=False)
+        if status not in (None, state.status):
+            problems.append(f"{site.lang}{' (high contrast)' if site.theme else ''}: "
+                            f"answered {status}, not {state.status}")
     for site in opened:
         site.start_axe()
     minimum = KIOSK_TARGET if state.kiosk else WEB_TARGET
@@ -506,7 +524,8 @@ def test_text_at_200_percent(lang, sites, site_routes):
             continue
         site = sites.get(lang, state.audience)
         site.page.set_viewport_size(dict(zip(("width", "height"), VIEWPORTS["desktop"])))
-        site.open(state)
+        if (status := site.open(state)) not in (None, state.status):
+            problems.append(f"{state.name}: answered {status}, not {state.status}")
         site.page.evaluate("document.documentElement.style.fontSize = '200%'")
         scroll = site.page.evaluate("document.documentElement.scrollWidth")
         if scroll > VIEWPORTS["desktop"][0]:
