@@ -596,9 +596,14 @@ class QueueFilter:
     unassigned: bool = False
 
 
+@dataclass(frozen=True)
+class QueuePage(Page):
+    tickets: list[Ticket] = field(default_factory=list)
+
+
 def queue(session: Session, filters: QueueFilter, *, now: datetime | None = None,
-          limit: int = 50, offset: int = 0) -> tuple[list[Ticket], int]:
-    """Tickets matching the filters, urgent first, then the longest waiting; and their count."""
+          page: int = 1, per_page: int = 50) -> QueuePage:
+    """One page of the tickets matching the filters, urgent first, then the longest waiting."""
     now = now or utcnow()
     conditions = []
     if filters.status == OPEN:
@@ -616,15 +621,16 @@ def queue(session: Session, filters: QueueFilter, *, now: datetime | None = None
     elif filters.unassigned:
         conditions.append(Ticket.assigned_to_id.is_(None))
     total = session.scalar(select(func.count(Ticket.id)).where(*conditions)) or 0
+    page = within_pages(page, total, per_page)
     tickets = session.scalars(
         select(Ticket).where(*conditions).order_by(
             (Ticket.priority == Priority.URGENT.value).desc(),
             Ticket.awaiting_reply_since.is_(None),
             Ticket.awaiting_reply_since,
             Ticket.created_at.desc(),
-        ).limit(limit).offset(offset)
+        ).limit(per_page).offset((page - 1) * per_page)
     )
-    return list(tickets), total
+    return QueuePage(total=total, page=page, per_page=per_page, tickets=list(tickets))
 
 
 @dataclass(frozen=True)

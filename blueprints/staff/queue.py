@@ -75,19 +75,15 @@ def _filter_form() -> tuple[QueueFilterForm, QueueFilter]:
 @bp.get("/feedback")
 def queue():
     form, filters = _filter_form()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     now = utcnow()
-    tickets, total = feedback.queue(db.session, filters, now=now, limit=PAGE_SIZE,
-                                    offset=(page - 1) * PAGE_SIZE)
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    result = feedback.queue(db.session, filters, now=now,
+                            page=request.args.get("page", 1, type=int) or 1, per_page=PAGE_SIZE)
     return page_or_fragment(
         "staff/queue.html", "staff/_ticket_list.html",
-        form=form, tickets=tickets, total=total, page_number=page, now=now,
-        names=names_for(t.assigned_to_id for t in tickets),
-        undelivered=undelivered(db.session, [t.id for t in tickets]),
-        previous_url=url_for("staff.queue", page=page - 1, **args) if page > 1 else None,
-        next_url=url_for("staff.queue", page=page + 1, **args)
-        if page * PAGE_SIZE < total else None,
+        form=form, result=result, now=now,
+        filters={k: v for k, v in request.args.items() if k != "page"},
+        names=names_for(t.assigned_to_id for t in result.tickets),
+        undelivered=undelivered(db.session, [t.id for t in result.tickets]),
     )
 
 

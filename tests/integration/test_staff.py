@@ -163,6 +163,30 @@ def test_queue_filters_as_page_and_fragment(as_role, queue_tickets, query, expec
         assert 'id="queue-status"' in html and 'hx-swap-oob="true"' in html
 
 
+@pytest.mark.parametrize("headers", [{}, {"HX-Request": "true"}], ids=["page", "fragment"])
+def test_queue_pages_keep_the_filters(app, as_role, headers):
+    with app.app_context():
+        from blueprints.ext import db
+
+        for minutes in range(52):
+            submit(db.session, when=utcnow() - timedelta(minutes=minutes),
+                   category=Category.SCANNING)
+        submit(db.session, when=utcnow(), category=Category.WRONG_RESULT)
+        db.session.commit()
+    client = as_role(Role.STAFF)
+    html = client.get("/staff/feedback?category=scanning", headers=headers).get_data(as_text=True)
+    assert len(rows(html)) == 50 and "52 tickets" in html
+    assert "Page 1 of 2" in html and "Previous page" not in html
+    next_url = re.search(r'<a href="([^"]+)" rel="next" hx-get="\1" hx-target="#ticket-list"',
+                         html).group(1).replace("&amp;", "&")
+    assert next_url == "/staff/feedback?category=scanning&page=2"
+    second = client.get(next_url, headers=headers).get_data(as_text=True)
+    assert len(rows(second)) == 2 and "Page 2 of 2" in second and "Next page" not in second
+    # A page number past the end (tickets closed meanwhile) shows the last page.
+    assert rows(client.get("/staff/feedback?category=scanning&page=9").get_data(as_text=True)) \
+        == rows(second)
+
+
 # --- one ticket --------------------------------------------------------------------------
 
 def trail(html: str) -> list[tuple[str, ...]]:

@@ -164,8 +164,7 @@ def test_overdue_after_the_response_time_standard(session, staff_id, priority, w
     session.commit()
     later = NOW + waited
     assert ticket.is_overdue(later) is overdue
-    found, total = feedback.queue(session, QueueFilter(overdue=True), now=later)
-    assert (total == 1) is overdue
+    assert (feedback.queue(session, QueueFilter(overdue=True), now=later).total == 1) is overdue
     assert feedback.queue_summary(session, now=later).overdue == int(overdue)
 
 
@@ -192,9 +191,9 @@ def test_queue_filters_and_order(session, staff_id):
     session.commit()
 
     def numbers(**filters):
-        tickets, total = feedback.queue(session, QueueFilter(**filters), now=NOW)
-        assert total == len(tickets)
-        return [t.number for t in tickets]
+        result = feedback.queue(session, QueueFilter(**filters), now=NOW)
+        assert result.total == len(result.tickets)
+        return [t.number for t in result.tickets]
 
     assert numbers() == [urgent.number, old.number, recent.number]  # urgent, then longest waiting
     assert numbers(status=None) == [urgent.number, old.number, recent.number, closed.number]
@@ -204,6 +203,21 @@ def test_queue_filters_and_order(session, staff_id):
     assert numbers(assignee_id=staff_id) == [recent.number]
     assert numbers(unassigned=True) == [urgent.number, old.number]
     assert numbers(overdue=True) == [urgent.number]  # an urgent ticket waiting for 2 days
+
+
+def test_queue_pages_and_a_stale_page_number_shows_the_last_page(session):
+    tickets = [submit(session, when=NOW - timedelta(minutes=n))[0] for n in range(5)]
+    session.commit()
+    oldest_first = [t.number for t in reversed(tickets)]  # the longest waiting first
+
+    def page(number):
+        result = feedback.queue(session, QueueFilter(), now=NOW, page=number, per_page=2)
+        return result.page, result.pages, [t.number for t in result.tickets]
+
+    assert page(1) == (1, 3, oldest_first[:2])
+    assert page(3) == (3, 3, oldest_first[4:])
+    assert page(99) == page(3)
+    assert page(-1) == page(1)
 
 
 # --- the report against a fixture worked out by hand ---------------------------------------
