@@ -141,3 +141,21 @@ def test_placeholder_check_catches_a_lost_or_renamed_placeholder():
     assert "unknown %(num)s" in placeholder_problems(renamed, 1)[0]
     assert "missing %(number)s" in placeholder_problems(retyped, 1)[0]
     assert placeholders("100%% sure") == {}
+
+
+# A number and its abbreviated unit ("16 MB", "24 ч", "7 дн.") stay on one line: a plain space
+# let a narrow screen put the unit alone at the start of the next line.
+NUMBER_THEN_UNIT = re.compile(r"%\(\w+\)d (MB|KB|GB|МБ|КБ|ч|дн\.|с|мин\.)(?!\w)")
+
+
+@pytest.mark.parametrize("locale", sorted(LANGUAGES))
+def test_numbers_and_their_units_are_joined_by_a_non_breaking_space(locale):
+    catalog = read_catalog(catalog_path(locale), locale=locale)
+    apart = []
+    for message in catalog:
+        if not message.id:
+            continue
+        strings = message.string if isinstance(message.string, (tuple, list)) else [message.string]
+        apart += [short(match.group(0)) + " in " + short(key(message)[1], 50)
+                  for text in strings for match in NUMBER_THEN_UNIT.finditer(text or "")]
+    assert not apart, f"{locale}: use U+00A0 between the number and its unit:\n" + listing(apart)
