@@ -197,14 +197,15 @@ def _due(now: datetime):
             or_(table.c.claimed_until.is_(None), table.c.claimed_until < now))
 
 
-def _claim(session: Session, now: datetime) -> list[OutgoingMail]:
-    """Take the next due mail for this sender (none: an empty list); no other sender takes it."""
+def _claim(session: Session, now: datetime) -> OutgoingMail | None:
+    """Take the next due mail for this sender (None: none is due, another sender took it, or
+    it was deleted meanwhile); no other sender takes it."""
     table = OutgoingMail.__table__
     mail_id = session.scalar(
         select(table.c.id).where(*_due(now)).order_by(table.c.next_attempt_at).limit(1)
     )
     if mail_id is None:
-        return []
+        return None
     with single_writer(session):
         # Conditional, so two senders (server processes) never both take one mail.
         taken = session.execute(
@@ -212,8 +213,7 @@ def _claim(session: Session, now: datetime) -> list[OutgoingMail]:
             .values(claimed_until=now + CLAIM)
         ).rowcount
         session.commit()
-    claimed = session.get(OutgoingMail, mail_id) if taken else None
-    return [claimed] if claimed is not None else []  # None: deleted since it was claimed
+    return session.get(OutgoingMail, mail_id) if taken else None
 
 
 def _settle(mail: OutgoingMail, problem: Problem | None, logged: bool, now: datetime) -> None:
@@ -243,21 +243,20 @@ def deliver_due(factory: sessionmaker, settings: MailSettings, *,
     """Send every mail that is due; when the next queued one is due (None: nothing queued)."""
     clock = (lambda: now) if now is not None else utcnow
     with factory() as session:
-        while mails := _claim(session, clock()):
-            for mail in mails:
-                if mail.expires_at is not None and mail.expires_at <= clock():
-                    mail.state = MailState.EXPIRED.value
-                    _finish(mail, clock())
-                else:
-                    problem = try_send(settings, mail.recipient, mail.subject, mail.body)
-                    _settle(mail, problem, not settings.host, clock())
-                with single_writer(session):
-                    try:
-                        session.commit()
-                    except StaleDataError:
-                        # Deleted while it was being sent (its account or report went):
-                        # nothing is left to record, and the next mail is due all the same.
-                        session.rollback()
+        while (mail := _claim(session, clock())) is not None:
+            if mail.expires_at is not None and mail.expires_at <= clock():
+                mail.state = MailState.EXPIRED.value
+                _finish(mail, clock())
+            else:
+                problem = try_send(settings, mail.recipient, mail.subject, mail.body)
+                _settle(mail, problem, not settings.host, clock())
+            with single_writer(session):
+                try:
+                    session.commit()
+                except StaleDataError:
+                    # Deleted while it was being sent (its account or report went):
+                    # nothing is left to record, and the next mail is due all the same.
+                    session.rollback()
         forget_finished(session, clock())
         return next_due(session)
 

@@ -123,11 +123,10 @@ def test_a_claimed_mail_is_sent_by_one_sender_only(factory):
     mail_id = queued(factory)
     now = utcnow()
     with factory() as first, factory() as second:
-        assert [m.id for m in mail._claim(first, now)] == [mail_id]
-        assert mail._claim(second, now) == []
-        assert mail._claim(second, now + mail.CLAIM - timedelta(seconds=1)) == []
-        assert [m.id for m in mail._claim(second, now + mail.CLAIM + timedelta(seconds=1))] == [
-            mail_id]
+        assert mail._claim(first, now).id == mail_id
+        assert mail._claim(second, now) is None
+        assert mail._claim(second, now + mail.CLAIM - timedelta(seconds=1)) is None
+        assert mail._claim(second, now + mail.CLAIM + timedelta(seconds=1)).id == mail_id
 
 
 def test_without_an_smtp_host_mail_goes_to_the_log(factory, caplog):
