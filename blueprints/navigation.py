@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -42,13 +42,25 @@ def _visible(endpoint: str, audience: str) -> bool:
 
 
 def _items(entries):
-    blueprint = request.endpoint.split(".")[0] if request.endpoint else ""
-    return [
-        {"endpoint": endpoint, "label": label,
-         "current": blueprint == endpoint.split(".")[0]}
-        for endpoint, label, audience in entries
-        if _visible(endpoint, audience)
-    ]
+    return [{"endpoint": endpoint, "label": label, "current": endpoint == _current_endpoint()}
+            for endpoint, label, audience in entries if _visible(endpoint, audience)]
+
+
+def _current_endpoint() -> str | None:
+    """The one entry of both lists this page belongs to: the one whose address is the longest
+    leading part of the page's (``/staff/stats/…`` is Statistics, ``/staff/feedback/…`` Staff,
+    ``/account/tokens`` Your account); None for a page outside them all."""
+    if "nav_current" not in g:
+        path = request.path.rstrip("/") or "/"
+        best, length = None, -1
+        for endpoint, _label, audience in MAIN_NAV + ACCOUNT_NAV:
+            if not _visible(endpoint, audience):
+                continue
+            address = url_for(endpoint).rstrip("/") or "/"
+            if (path == address or path.startswith(address + "/")) and len(address) > length:
+                best, length = endpoint, len(address)
+        g.nav_current = best
+    return g.nav_current
 
 
 def init_app(app: Flask) -> None:
