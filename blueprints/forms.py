@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import Length
 
 from yanpiao.requests import InvalidRequest, VerificationRequest, build_request
@@ -24,7 +26,21 @@ from .messages import (
 from yanpiao.types import ExtraField
 
 
-class VerifyForm(FlaskForm):
+class CheckForm(FlaskForm):
+    """A form that checks an invoice, with a one-time key that makes it count once when the
+    browser sends it twice (``yanpiao.verification.receipt_id_for``)."""
+
+    submission = HiddenField(default=lambda: secrets.token_urlsafe(16))
+
+    def submission_key(self) -> str:
+        return (self.submission.data or "")[:64]
+
+    def renew_submission(self) -> None:
+        """After a check: the form shown again is a new submission."""
+        self.submission.data = secrets.token_urlsafe(16)
+
+
+class VerifyForm(CheckForm):
     invoice_code = StringField(FIELD_LABELS["invoice_code"], [Length(max=40)])
     invoice_number = StringField(FIELD_LABELS["invoice_number"], [Length(max=60)])
     issue_date = StringField(FIELD_LABELS["issue_date"], [Length(max=40)])
@@ -56,7 +72,7 @@ class VerifyForm(FlaskForm):
                 for message in field.errors if field.name != "csrf_token"]
 
 
-class ScanForm(FlaskForm):
+class ScanForm(CheckForm):
     """The QR text a handheld scanner types (then Enter), or a pasted payload."""
 
     qr = StringField(FIELD_LABELS["qr"], [Length(max=2000)])
@@ -83,7 +99,7 @@ class ScanForm(FlaskForm):
         return [(self.qr.id, message) for message in self.qr.errors]
 
 
-class PhotoForm(FlaskForm):
+class PhotoForm(CheckForm):
     """A photo of the invoice, or its PDF/OFD e-invoice file."""
 
     photo = FileField(FIELD_LABELS["photo"])

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from yanpiao.history import find_record
 from yanpiao.requests import plan_fields
 from yanpiao.types import EntryPath
-from yanpiao.verification import result_from_record, verify as verify_invoice
+from yanpiao.verification import (
+    AlreadyRecorded,
+    receipt_id_for,
+    result_from_record,
+    verify as verify_invoice,
+)
 
 from .context import history_owner, owner_key, signed_in_user_id, verification_settings
 from .ext import db, limiter
-from .forms import PhotoForm, ScanForm, VerifyForm
+from .forms import CheckForm, PhotoForm, ScanForm, VerifyForm
 from .render import page_or_fragment, wants_fragment
 
 bp = Blueprint("verify", __name__)
@@ -54,13 +59,31 @@ def _respond(result, form: VerifyForm, **forms):
     return redirect(url_for("verify.show_result", receipt_id=result.receipt_id), code=303)
 
 
-def _verify_payload(payload, entry_path: EntryPath, **forms):
+def _check(submitted: CheckForm, fields, key_fields: dict[str, str], **options):
+    """Verify what a form sent; the same form sent again (a double click without JavaScript)
+    is answered with the check it made the first time, not counted twice."""
+    receipt_id = None
+    if key := submitted.submission_key():
+        receipt_id = receipt_id_for(current_app.secret_key, key, key_fields)
+    submitted.renew_submission()
+    settings = verification_settings()
+    checks = dict(settings=settings, owner_key=owner_key(), user_id=signed_in_user_id(), **options)
+    try:
+        return verify_invoice(db.session, fields, receipt_id=receipt_id, **checks)
+    except AlreadyRecorded:
+        record = find_record(db.session, history_owner(), receipt_id)
+        if record is not None:
+            return result_from_record(db.session, record, settings)
+        # The same key and fields from another browser (a copied page): a check of its own.
+        return verify_invoice(db.session, fields, **checks)
+
+
+def _verify_payload(submitted: CheckForm, entry_path: EntryPath, **forms):
     """A QR payload from a scanner, photo or file goes the same way as typed fields."""
+    payload = submitted.payload
     fields = payload.fields()
-    result = verify_invoice(
-        db.session, fields, entry_path=entry_path, type_hint=payload.invoice_type,
-        settings=verification_settings(), owner_key=owner_key(), user_id=signed_in_user_id(),
-    )
+    result = _check(submitted, fields, fields, entry_path=entry_path,
+                    type_hint=payload.invoice_type)
     # The typed form shows what was read, so the visitor can check it against the paper.
     form = VerifyForm(formdata=None, data=fields)
     return _respond(result, form, **forms)
@@ -73,13 +96,7 @@ def verify():
     if not form.validate_on_submit():
         status = 200 if not form.is_submitted() or wants_fragment() else 422
         return _render(form, status=status)
-    result = verify_invoice(
-        db.session,
-        form.verification_request,
-        settings=verification_settings(),
-        owner_key=owner_key(),
-        user_id=signed_in_user_id(),
-    )
+    result = _check(form, form.verification_request, form.raw_fields())
     return _respond(result, form)
 
 
@@ -91,7 +108,7 @@ def scan():
     if not scan_form.validate_on_submit():
         status = 200 if wants_fragment() else 422
         return _render(VerifyForm(formdata=None), status=status, scan_form=scan_form)
-    return _verify_payload(scan_form.payload, EntryPath.SCANNER, scan_form=ScanForm(formdata=None))
+    return _verify_payload(scan_form, EntryPath.SCANNER, scan_form=ScanForm(formdata=None))
 
 
 @bp.post("/verify/photo")
@@ -101,8 +118,7 @@ def photo():
     if not photo_form.validate_on_submit():
         status = 200 if wants_fragment() else 422
         return _render(VerifyForm(formdata=None), status=status, photo_form=photo_form)
-    return _verify_payload(photo_form.payload, photo_form.entry_path,
-                           photo_form=PhotoForm(formdata=None))
+    return _verify_payload(photo_form, photo_form.entry_path, photo_form=PhotoForm(formdata=None))
 
 
 @bp.get("/verify/results/<receipt_id>")

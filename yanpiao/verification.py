@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import secrets
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -72,6 +74,28 @@ def new_receipt_id() -> str:
     return base64.b32encode(secrets.token_bytes(12)).decode().rstrip("=")
 
 
+def receipt_id_for(secret: str | bytes, submission_key: str, fields: Mapping[str, str]) -> str:
+    """The receipt id of one form submission: its one-time key and the fields sent with it.
+
+    A form sent twice (a double click without JavaScript, a resent request) gives the same
+    id, so ``verify`` records and counts it once (``AlreadyRecorded``). The same form sent
+    with other fields gives another id. Keyed with the server's secret, so that a client
+    cannot choose an id (receipt ids open receipts).
+    """
+    key = secret.encode() if isinstance(secret, str) else secret
+    text = submission_key + "".join(f"\x1f{k}={fields[k]}" for k in sorted(fields))
+    digest = hmac.new(key, b"verify-receipt:" + text.encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest[:12]).decode().rstrip("=")
+
+
+class AlreadyRecorded(Exception):
+    """The record with this receipt id exists: the same submission was verified before."""
+
+    def __init__(self, receipt_id: str) -> None:
+        super().__init__(receipt_id)
+        self.receipt_id = receipt_id
+
+
 def new_receipt_ids(count: int) -> list[str]:
     """``count`` receipt ids from one read of the random source (bulk checks)."""
     text = base64.b32encode(secrets.token_bytes(15 * count)).decode()
@@ -89,11 +113,14 @@ def verify(
     owner_key: str | None = None,
     kiosk_id: str | None = None,
     user_id: int | None = None,
+    receipt_id: str | None = None,
 ) -> VerificationResult:
     """Verify one invoice and record the attempt; commits the session.
 
     ``fields`` are raw form/API/QR fields or an already built request. ``verify_many`` applies
     the very same steps (``screen`` → lookup → ``judge``) to many rows with set-based queries.
+    ``receipt_id`` (from ``receipt_id_for``): when a record already has it, nothing is
+    counted or recorded and ``AlreadyRecorded`` is raised.
     """
     now = now or utcnow()
     today = local_day(now, settings)
@@ -103,14 +130,15 @@ def verify(
         if screened.outcome is Outcome.INVALID:
             # Malformed input is answered, not recorded: it verified nothing.
             return replace(screened, checked_at=now)
-        values = record_values(screened.request, now, owner_key, kiosk_id, refused=True)
+        values = record_values(screened.request, now, owner_key, kiosk_id, refused=True,
+                               receipt_id=receipt_id)
         values["user_id"] = user_id
         with single_writer(session):
             return _finish(session, values, screened)
 
     request = screened
     # The signed-in visitor's account, if any, keeps the record in its history.
-    values = record_values(request, now, owner_key, kiosk_id)
+    values = record_values(request, now, owner_key, kiosk_id, receipt_id=receipt_id)
     values["user_id"] = user_id
     # Reads first, outside the write transaction: the invoice, and its items if it will match.
     invoice = registry.find_invoice_row(session, request.invoice_code, request.invoice_number)
@@ -571,7 +599,14 @@ _RECORD_INSERT = insert(VerificationRecord.__table__)
 
 def _finish(session: Session, values: dict[str, Any], result: VerificationResult):
     values["outcome"] = result.outcome.value
-    session.connection().execute(_RECORD_INSERT, {**_RECORD_DEFAULTS, **values})
+    try:
+        session.connection().execute(_RECORD_INSERT, {**_RECORD_DEFAULTS, **values})
+    except IntegrityError:
+        # Only a given receipt id can already be taken: its counts are rolled back with it.
+        session.rollback()
+        if session.get(VerificationRecord, values["id"]) is None:
+            raise
+        raise AlreadyRecorded(values["id"]) from None
     session.commit()
     return VerificationResult(
         outcome=result.outcome,

@@ -110,6 +110,57 @@ def test_duplicate_use_warning_on_the_second_check(csrf_client, stored):
     assert "duplicate-warning" in body
 
 
+def submission_key(page: str, form_id: str = "verify-form") -> str:
+    form = page.split(f'id="{form_id}"', 1)[1]
+    return re.search(r'name="submission" value="([^"]+)"', form).group(1)
+
+
+def test_a_form_sent_twice_without_javascript_is_checked_once(csrf_client, stored):
+    """A double click on "Verify" sends the form twice; the browser shows the second answer."""
+    sent = form(stored, submission=submission_key(csrf_client.get("/verify").get_data(as_text=True)))
+    first, second = post(csrf_client, sent), post(csrf_client, sent)
+    assert first.status_code == second.status_code == 303
+    assert second.headers["Location"] == first.headers["Location"]
+    page = csrf_client.get(second.headers["Location"]).get_data(as_text=True)
+    assert "verdict-ok" in page and "duplicate-warning" not in page
+    # The result page's form is a new submission: checking again counts, and warns.
+    again = post(csrf_client, form(stored, submission=submission_key(page)))
+    assert again.headers["Location"] != first.headers["Location"]
+    page = csrf_client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "duplicate-warning" in page
+
+
+def test_the_same_form_sent_with_other_fields_is_a_new_check(csrf_client, stored):
+    key = submission_key(csrf_client.get("/verify").get_data(as_text=True))
+    wrong = post(csrf_client, form(stored, check_code="000000", submission=key))
+    right = post(csrf_client, form(stored, submission=key))  # corrected after "Back"
+    assert right.headers["Location"] != wrong.headers["Location"]
+    assert "verdict-ok" in csrf_client.get(right.headers["Location"]).get_data(as_text=True)
+
+
+def test_after_an_htmx_check_the_form_is_a_new_submission(csrf_client, stored):
+    key = submission_key(csrf_client.get("/verify").get_data(as_text=True))
+    fragment = post(csrf_client, form(stored, submission=key), htmx=True).get_data(as_text=True)
+    assert submission_key(fragment, "verify-form-body") != key
+    fragment = post(csrf_client, form(stored, submission=submission_key(
+        fragment, "verify-form-body")), htmx=True).get_data(as_text=True)
+    assert "duplicate-warning" in fragment
+
+
+def test_a_scanned_code_sent_twice_is_checked_once(csrf_client, stored):
+    page = csrf_client.get("/verify").get_data(as_text=True)
+    payload = (f"01,04,{stored['invoice_code']},{stored['invoice_number']},1000.00,"
+               f"{stored['issue_date'].replace('-', '')},{stored['check_code']},dbfe")
+    sent = {"qr": payload, "submission": submission_key(page, "scan-form"),
+            "csrf_token": csrf_client.token}
+    first = csrf_client.post("/verify/scan", data=sent)
+    second = csrf_client.post("/verify/scan", data=sent)
+    assert first.status_code == second.status_code == 303
+    assert second.headers["Location"] == first.headers["Location"]
+    page = csrf_client.get(second.headers["Location"]).get_data(as_text=True)
+    assert "verdict-ok" in page and "duplicate-warning" not in page
+
+
 def test_invalid_no_js_post_shows_summary_and_inline_errors(csrf_client):
     response = post(csrf_client, {"invoice_code": "0110", "invoice_number": "1", "issue_date": "x"})
     page = response.get_data(as_text=True)

@@ -9,7 +9,7 @@ from factories import invoice_record
 from yanpiao import registry
 from yanpiao.models import DailyCounter, VerificationRecord
 from yanpiao.types import EntryPath, InvoiceType, Outcome, Status
-from yanpiao.verification import Settings, verify
+from yanpiao.verification import AlreadyRecorded, Settings, receipt_id_for, verify
 
 NOW = datetime(2026, 11, 21, 4, 0, tzinfo=UTC)  # 12:00 in Beijing
 ISSUED = date(2026, 11, 1)
@@ -115,6 +115,31 @@ def test_check_number_counts_matches_only_and_warns_of_reuse(session, store):
     assert (first.verification_count, first.is_duplicate_use) == (1, False)
     assert (second.verification_count, second.is_duplicate_use) == (2, True)
     assert second.previous_verified_at == NOW
+
+
+def test_a_submission_sent_twice_is_counted_and_recorded_once(session, store):
+    store()
+    good = typed("011002400104", "12345678", {"check_code": "294433"})
+    receipt = receipt_id_for("secret", "form-key", good)
+    first = run(session, good, receipt_id=receipt)
+    assert (first.receipt_id, first.verification_count) == (receipt, 1)
+    with pytest.raises(AlreadyRecorded):
+        run(session, good, receipt_id=receipt, now=NOW + timedelta(seconds=1))
+    # Nothing of the second sending stayed: not the check number, the daily count, a record.
+    assert session.scalar(select(func.sum(DailyCounter.attempts))) == 1
+    assert session.scalar(select(func.count()).select_from(VerificationRecord)) == 1
+    assert run(session, good).verification_count == 2  # a new submission counts again
+
+
+def test_receipt_id_of_a_submission():
+    fields = {"invoice_number": "12345678", "check_code": "294433"}
+    receipt = receipt_id_for("secret", "form-key", fields)
+    assert len(receipt) == 20 and receipt.isalnum() and receipt.isupper()
+    assert receipt_id_for("secret", "form-key", dict(fields)) == receipt
+    # Other fields sent from the same form, another form or another server: another id.
+    assert receipt_id_for("secret", "form-key", {**fields, "check_code": "294434"}) != receipt
+    assert receipt_id_for("secret", "other-key", fields) != receipt
+    assert receipt_id_for("other", "form-key", fields) != receipt
 
 
 def test_daily_limit_counts_matches_and_mismatches(session, store):
