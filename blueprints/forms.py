@@ -26,18 +26,22 @@ from .messages import (
 from yanpiao.types import ExtraField
 
 
+def _new_submission_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
 class CheckForm(FlaskForm):
     """A form that checks an invoice, with a one-time key that makes it count once when the
     browser sends it twice (``yanpiao.verification.receipt_id_for``)."""
 
-    submission = HiddenField(default=lambda: secrets.token_urlsafe(16))
+    submission = HiddenField(default=_new_submission_key)
 
     def submission_key(self) -> str:
         return (self.submission.data or "")[:64]
 
     def renew_submission(self) -> None:
         """After a check: the form shown again is a new submission."""
-        self.submission.data = secrets.token_urlsafe(16)
+        self.submission.data = _new_submission_key()
 
 
 class VerifyForm(CheckForm):
