@@ -12,8 +12,8 @@ import pytest
 from babel.messages.extract import pathmatch
 
 from blueprints.settings import LANGUAGES
-from i18n_catalogs import (ROOT, TEMPLATE, catalog_path, extract_template, key, listing,
-                           locales_on_disk, messages, placeholders, read_catalog, short)
+from i18n_catalogs import (PLACEHOLDER, ROOT, TEMPLATE, catalog_path, extract_template, key,
+                           listing, locales_on_disk, messages, placeholders, read_catalog, short)
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +159,40 @@ def test_numbers_and_their_units_are_joined_by_a_non_breaking_space(locale):
         apart += [short(match.group(0)) + " in " + short(key(message)[1], 50)
                   for text in strings for match in NUMBER_THEN_UNIT.finditer(text or "")]
     assert not apart, f"{locale}: use U+00A0 between the number and its unit:\n" + listing(apart)
+
+
+# Messages whose translations may write a number the source spells in figures in their own
+# units: "40 megapixels" is "4000万像素" in Chinese and Japanese, "4천만 화소" in Korean.
+NUMBERS_IN_OWN_UNITS = {
+    "This image has too many pixels to read. Send a smaller photo (at most 40 megapixels).",
+}
+DIGITS = re.compile(r"\d+")
+
+
+def missing_numbers(message) -> list[str]:
+    """Numbers written in the msgid that a translation lost ("3 – acceptable" → "4 – 良好")."""
+    source = message.id[0] if isinstance(message.id, (tuple, list)) else message.id
+    if source in NUMBERS_IN_OWN_UNITS:
+        return []
+    numbers = set(DIGITS.findall(PLACEHOLDER.sub("", source)))
+    forms = message.string if isinstance(message.string, (tuple, list)) else [message.string]
+    return sorted({number for form in forms if form
+                   for number in numbers - set(DIGITS.findall(form))})
+
+
+@pytest.mark.parametrize("locale", sorted(LANGUAGES))
+def test_translations_keep_the_numbers_of_their_msgid(locale):
+    """A catalog whose entries slid by one gave "3 – acceptable" the label "4 – 良好": a rating of
+    3 was then shown, stored and reported as a 4. Any number a msgid spells out must survive."""
+    catalog = read_catalog(catalog_path(locale), locale=locale)
+    lost = [f"{short(key(m)[1], 50)}: {', '.join(numbers)}"
+            for m in catalog if m.id for numbers in [missing_numbers(m)] if numbers]
+    assert not lost, f"{locale}: translations that lost a number of their msgid:\n" + listing(lost)
+
+
+def test_number_check_catches_a_translation_taken_from_the_next_entry():
+    from babel.messages.catalog import Message
+
+    assert missing_numbers(Message("3 – acceptable", "4 – 良好")) == ["3"]
+    assert missing_numbers(Message("3 – acceptable", "3 – 一般")) == []
+    assert missing_numbers(Message("At most %(count)d of 20", "最多 %(count)d 个")) == ["20"]
