@@ -178,6 +178,8 @@ def field_error_message(error: FieldError, field: str | None = None) -> str:
         return _("Enter the issue date as a real date, for example 2024-10-25.")
     if code is ErrorCode.AMOUNT_INVALID:
         return _("Enter the amount in yuan, for example 1130.00.")
+    if code is ErrorCode.AMOUNT_TOO_LARGE:
+        return _("No invoice is for this much. Check the digits of the amount.")
     if code is ErrorCode.AMOUNT_REQUIRED:
         return str(AMOUNT_REQUIRED[params["extra_field"]])
     if code is ErrorCode.CHECK_CODE_INVALID:

@@ -12,6 +12,9 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
+# Larger than any invoice: amounts are stored as whole cents in 64-bit integers, and sums of
+# many of them must fit too.
+MAX_AMOUNT = Decimal("999999999999.99")
 
 _SEPARATORS = re.compile(r"[\s\-_\u2010-\u2015\u2212]+")
 _DATE_PATTERNS = (
@@ -47,8 +50,15 @@ def parse_date(text: str) -> date:
     raise ValueError("not a date")
 
 
+class AmountTooLarge(ValueError):
+    """An amount beyond ``MAX_AMOUNT`` either way: a slip of the keyboard, not an invoice."""
+
+
 def parse_amount(text: str) -> Decimal:
-    """Yuan to the cent from ``1,234.5``, ``¥1234.50``, ``１２３４``, ``1234元``."""
+    """Yuan to the cent from ``1,234.5``, ``¥1234.50``, ``１２３４``, ``1234元``.
+
+    Raises ``AmountTooLarge`` beyond ``MAX_AMOUNT``, ``ValueError`` for anything else unread.
+    """
     cleaned = re.sub(r"\s+", "", fold(text))
     cleaned = cleaned.removeprefix("¥").removeprefix("RMB").removesuffix("元")
     if cleaned.startswith("-¥"):
@@ -60,9 +70,12 @@ def parse_amount(text: str) -> Decimal:
     if not _AMOUNT.match(cleaned):
         raise ValueError("not an amount")
     try:
-        return Decimal(cleaned).quantize(CENT, rounding=ROUND_HALF_UP)
+        amount = Decimal(cleaned).quantize(CENT, rounding=ROUND_HALF_UP)
     except InvalidOperation as exc:  # pragma: no cover - the pattern rules this out
         raise ValueError("not an amount") from exc
+    if abs(amount) > MAX_AMOUNT:
+        raise AmountTooLarge("amount too large")
+    return amount
 
 
 def money(value: Decimal | str | int | float) -> Decimal:

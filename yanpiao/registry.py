@@ -286,6 +286,9 @@ def _amount(record: dict, key: str, required: bool = True) -> Decimal:
         raise ImportError_(N_("'%(field)s' is not an amount"), field=key)
     try:
         return normalize.parse_amount(str(value))
+    except normalize.AmountTooLarge:
+        raise ImportError_(N_("'%(field)s' is larger than any invoice amount: %(value)s"),
+                           field=key, value=repr(value)) from None
     except ValueError:
         raise ImportError_(N_("'%(field)s' is not an amount: %(value)s"), field=key,
                           value=repr(value)) from None

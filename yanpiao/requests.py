@@ -28,6 +28,7 @@ class ErrorCode(enum.StrEnum):
     NUMBER_LENGTH_FOR_DIGITAL = "number_length_for_digital"
     DATE_INVALID = "date_invalid"
     AMOUNT_INVALID = "amount_invalid"
+    AMOUNT_TOO_LARGE = "amount_too_large"
     AMOUNT_REQUIRED = "amount_required"
     CHECK_CODE_INVALID = "check_code_invalid"
     CHECK_CODE_REQUIRED = "check_code_required"
@@ -126,6 +127,16 @@ def _clean_code(raw: str, errors: dict[str, FieldError]) -> tuple[str, InvoiceTy
     return code, None
 
 
+def _read_amount(raw: str, errors: dict[str, FieldError]) -> Decimal | None:
+    try:
+        return normalize.parse_amount(raw)
+    except normalize.AmountTooLarge:
+        errors["amount"] = FieldError(ErrorCode.AMOUNT_TOO_LARGE)
+    except ValueError:
+        errors["amount"] = FieldError(ErrorCode.AMOUNT_INVALID)
+    return None
+
+
 def build_request(
     fields: Mapping[str, str | None],
     *,
@@ -183,18 +194,12 @@ def build_request(
     if extra is None:
         # The type is unknown (the code is wrong): check what was given, as far as it goes.
         if raw["amount"]:
-            try:
-                normalize.parse_amount(raw["amount"])
-            except ValueError:
-                errors["amount"] = FieldError(ErrorCode.AMOUNT_INVALID)
+            _read_amount(raw["amount"], errors)
     elif extra.is_amount:
         if not raw["amount"]:
             errors["amount"] = FieldError(ErrorCode.AMOUNT_REQUIRED, {"extra_field": extra})
         else:
-            try:
-                amount = normalize.parse_amount(raw["amount"])
-            except ValueError:
-                errors["amount"] = FieldError(ErrorCode.AMOUNT_INVALID)
+            amount = _read_amount(raw["amount"], errors)
     else:
         if not raw["check_code"]:
             errors["check_code"] = FieldError(ErrorCode.CHECK_CODE_REQUIRED, {"extra_field": extra})

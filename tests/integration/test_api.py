@@ -59,6 +59,18 @@ def test_invalid_fields_answer_422_per_field(client):
     assert "10 or 12 digits" in body["errors"]["invoice_code"]
 
 
+@pytest.mark.parametrize("number", ["00984499", "26112000000000000001"])
+def test_an_amount_beyond_any_invoice_is_refused_as_a_field(client, stored, number):
+    """Twenty nines overflowed the 64-bit cents of the record and answered 500."""
+    body = fields(stored, invoice_number=number, check_code="",
+                  amount="99999999999999999999.99")
+    body["invoice_code"] = "" if len(number) == 20 else "1100245130"  # checked by an amount
+    response = client.post("/api/v1/verify", json=body, headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    assert response.get_json() == {"outcome": "invalid", "errors": {
+        "amount": "No invoice is for this much. Check the digits of the amount."}}
+
+
 def test_messages_follow_accept_language(client):
     zh = client.post("/api/v1/verify", json={}, headers={"Accept-Language": "zh-CN"}).get_json()
     en = client.post("/api/v1/verify", json={}, headers={"Accept-Language": "en"}).get_json()

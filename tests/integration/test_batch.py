@@ -62,6 +62,7 @@ INVALID = [
     (lambda k: typed(k, issue_date=""), "issue_date"),
     (lambda k: typed(k, invoice_number="12AB5678"), "invoice_number"),
     (lambda k: typed(1, amount="abc"), "amount"),
+    (lambda k: typed(3 * k + 2, amount="99999999999999999999.99"), "amount"),
     (lambda k: typed(0, check_code=""), "check_code"),
 ]
 

@@ -55,6 +55,7 @@ def test_import_reports_bad_lines_by_number_and_stores_the_good(app, runner, tmp
         json.dumps(invoice_record(invoice_number="44444444", issue_date="25/10/2024")),
         json.dumps(invoice_record(invoice_number="55555555", status="lost")),
         json.dumps([1, 2]),
+        json.dumps(invoice_record(invoice_number="66666666", total="99999999999999999999.99")),
     ]
     result = runner.invoke(args=["registry", "import", str(write_lines(tmp_path / "r.jsonl", lines))])
     assert result.exit_code == 1
@@ -66,7 +67,8 @@ def test_import_reports_bad_lines_by_number_and_stores_the_good(app, runner, tmp
     assert "line 8: 'issue_date' must be YYYY-MM-DD" in output
     assert "line 9: unknown status 'lost'" in output
     assert "line 10: a line must be a JSON object" in output
-    assert "2 added, 0 updated, 7 refused" in output
+    assert "line 11: 'total' is larger than any invoice amount" in output
+    assert "2 added, 0 updated, 8 refused" in output
     assert count(app) == 2
     assert count(app, InvoiceItem) == 2
 

@@ -67,3 +67,12 @@ def test_parse_amount(text, expected):
 def test_parse_amount_refuses(text):
     with pytest.raises(ValueError):
         normalize.parse_amount(text)
+
+
+def test_parse_amount_keeps_within_what_an_invoice_can_be():
+    """Amounts are stored as whole cents in 64-bit integers: 20 typed nines overflowed them."""
+    assert normalize.parse_amount("999,999,999,999.99") == normalize.MAX_AMOUNT
+    assert normalize.parse_amount("-999999999999.99") == -normalize.MAX_AMOUNT
+    for text in ("1000000000000", "-1000000000000.00", "99999999999999999999.99"):
+        with pytest.raises(normalize.AmountTooLarge):
+            normalize.parse_amount(text)

@@ -45,6 +45,13 @@ def test_special_invoice_needs_pretax_amount():
     assert request.amount == Decimal("1000.50")
 
 
+@pytest.mark.parametrize("invoice_code", ["1100245130", ""])
+def test_an_amount_beyond_any_invoice_is_a_field_error_of_its_own(invoice_code):
+    errors = errors_of(invoice_code=invoice_code, amount="99999999999999999999.99",
+                       check_code="")
+    assert errors["amount"] is ErrorCode.AMOUNT_TOO_LARGE
+
+
 def test_digital_invoice_needs_no_code_and_the_total():
     request = build_request(
         fields(invoice_code="", invoice_number="24312000000136634917", amount="0.01", check_code="")
