@@ -1,12 +1,8 @@
 """Staff pages: the landing page, the feedback queue, reports, and staff accounts.
 
 Every page here needs a staff or administrator account (the guard below); account management
-needs an administrator. Other areas add their staff pages to the landing page by appending to
-``STAFF_SECTIONS``::
-
-    from blueprints.staff import STAFF_SECTIONS
-    STAFF_SECTIONS.append(("registry.upkeep", _l("Registry upkeep"),
-                           _l("Correct and import invoices."), "staff"))
+needs an administrator. The landing page lists every staff area, this blueprint's and the
+others' (registry upkeep, statistics), from ``STAFF_SECTIONS``.
 
 An entry is shown when its endpoint exists and the signed-in account has its audience
 ("staff": staff and administrators, "admin": administrators only).
@@ -32,6 +28,10 @@ STAFF_SECTIONS: list[tuple[str, object, object, str]] = [
      _l("Reports from visitors: filter, assign, answer and resolve them."), "staff"),
     ("staff.reports", _l("Feedback reports"),
      _l("Tickets per week by category and status, response times and satisfaction."), "staff"),
+    ("registry_admin.search", _l("Invoice registry"),
+     _l("Look up invoices, correct their status, import invoices from files."), "staff"),
+    ("stats.index", _l("Statistics"),
+     _l("Verifications per day, outcomes, mismatch reasons, entry paths and kiosks."), "staff"),
     ("staff.users", _l("Staff accounts"),
      _l("Create staff accounts, change roles, deactivate accounts."), "admin"),
 ]

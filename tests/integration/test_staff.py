@@ -97,6 +97,7 @@ def test_the_landing_page_lists_the_sections_for_the_role(as_role, monkeypatch):
     ])
     html = as_role(Role.STAFF).get("/staff").get_data(as_text=True)
     assert 'href="/staff/feedback"' in html and 'href="/staff/reports"' in html
+    assert 'href="/staff/registry/"' in html and 'href="/staff/stats"' in html
     assert 'href="/staff/users"' not in html
     assert "Added by another area" in html and "Not registered" not in html
     admin_html = as_role(Role.ADMIN).get("/staff").get_data(as_text=True)
