@@ -645,15 +645,16 @@ def _write_batch(
     found = find_invoices(session, latest.keys())
     new_rows, new_items, changed_rows, changed_items = [], [], [], []
     for key, (number, values) in latest.items():
-        row = dict(values, is_demo=demo)
+        row = dict(values)
         items = row.pop("items")
         stored = found.get(key)
         if stored is None:
-            new_rows.append(row)
+            new_rows.append(dict(row, is_demo=demo))
             new_items.append(items)
             report.added += 1
             continue
-        changed_rows.append(dict(row, id=stored.id))
+        # A corrected demo invoice stays on the samples page; seeding marks what it touches.
+        changed_rows.append(dict(row, id=stored.id, **({"is_demo": True} if demo else {})))
         changed_items.append((stored.id, items))
         report.updated += 1
         if on_status_change is not None and stored.status != row["status"]:

@@ -89,6 +89,35 @@ def test_import_is_idempotent_on_code_and_number(app, runner, tmp_path):
         assert db.session.scalar(select(Invoice.status)) == "void"
 
 
+def test_importing_a_demo_invoice_again_keeps_it_a_demo_invoice(app, runner, tmp_path):
+    """A corrected demo invoice dropped off the samples page: the import cleared its flag."""
+    from yanpiao import registry
+
+    runner.invoke(args=["registry", "seed", "--count", "10"])
+    with app.app_context():
+        from blueprints.ext import db
+
+        invoice = db.session.scalars(select(Invoice).where(Invoice.status == "normal")).first()
+        record = dict(registry.snapshot(invoice).to_dict(), status="void")
+        key = (invoice.invoice_code, invoice.invoice_number)
+    path = write_lines(tmp_path / "fix.jsonl", [json.dumps(record, ensure_ascii=False)])
+    result = runner.invoke(args=["registry", "import", str(path)])
+    assert "0 added, 1 updated, 0 refused" in result.output
+    with app.app_context():
+        from blueprints.ext import db
+
+        stored = db.session.scalars(select(Invoice).where(
+            Invoice.invoice_code == key[0], Invoice.invoice_number == key[1])).one()
+        assert (stored.status, stored.is_demo) == ("void", True)
+    path = write_lines(tmp_path / "new.jsonl", [json.dumps(invoice_record(invoice_number="77777777"))])
+    runner.invoke(args=["registry", "import", str(path)])
+    with app.app_context():
+        from blueprints.ext import db
+
+        assert db.session.scalar(select(Invoice.is_demo).where(
+            Invoice.invoice_number == "77777777")) is False
+
+
 def test_import_reads_a_bom_and_standard_input(app, runner):
     text = "\ufeff" + json.dumps(invoice_record(), ensure_ascii=False) + "\n"
     result = runner.invoke(args=["registry", "import", "-"], input=text.encode("utf-8"))
