@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -40,7 +41,7 @@ CATEGORY_HINTS = {
 }
 
 STATUS_NAMES = {
-    TicketStatus.NEW: _l("Received"),
+    TicketStatus.NEW: lazy_pgettext("ticket status", "Received"),
     TicketStatus.IN_PROGRESS: _l("In progress"),
     TicketStatus.WAITING: _l("Waiting for the reporter"),
     TicketStatus.RESOLVED: _l("Resolved"),
@@ -48,7 +49,7 @@ STATUS_NAMES = {
 }
 
 PRIORITY_NAMES = {
-    Priority.NORMAL: _l("Normal"),
+    Priority.NORMAL: lazy_pgettext("priority", "Normal"),
     Priority.URGENT: _l("Urgent"),
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -28,7 +29,7 @@ from ..feedback_forms import (
 
 ROLE_NAMES = {
     Role.USER: _l("No staff access"),
-    Role.STAFF: _l("Staff"),
+    Role.STAFF: lazy_pgettext("role", "Staff"),
     Role.ADMIN: _l("Administrator"),
 }
 

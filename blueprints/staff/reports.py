@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
 from flask import Response, abort, current_app, render_template, request
-from flask_babel import format_decimal, format_number, get_locale
+from flask_babel import format_decimal, format_number, get_locale, pgettext
 from flask_babel import gettext as _
 
 from yanpiao.db import utcnow
@@ -51,14 +51,14 @@ def report_tables(report: Report) -> list[Table]:
     return [
         Table(
             "categories", _("Tickets received per week, by category"),
-            [_("Week of"), *(str(CATEGORY_NAMES[c]) for c in Category), _("Total")],
+            [_("Week of"), *(str(CATEGORY_NAMES[c]) for c in Category), pgettext("sum of a table row", "Total")],
             [(w.start.isoformat(), week_label(w.start),
               [*(w.by_category[c] for c in Category), w.total]) for w in weeks],
             chart_columns=len(Category),
         ),
         Table(
             "statuses", _("Tickets received per week, by their status today"),
-            [_("Week of"), *(str(STATUS_NAMES[s]) for s in TicketStatus), _("Total")],
+            [_("Week of"), *(str(STATUS_NAMES[s]) for s in TicketStatus), pgettext("sum of a table row", "Total")],
             [(w.start.isoformat(), week_label(w.start),
               [*(w.by_status[s] for s in TicketStatus), w.total]) for w in weeks],
             chart_columns=len(TicketStatus),

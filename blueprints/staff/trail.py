@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from yanpiao.accounts import Role
 from yanpiao.audit import Actor, AuditEvent
@@ -15,7 +16,7 @@ from ..feedback_forms import PRIORITY_NAMES, RATING_NAMES, STATUS_NAMES
 from .forms import ROLE_NAMES
 
 ACTION_NAMES = {
-    "created": _l("Created"),
+    "created": lazy_pgettext("audit trail", "Created"),
     "status": _l("Status changed"),
     "priority": _l("Priority changed"),
     "assigned": _l("Assigned"),

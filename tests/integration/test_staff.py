@@ -308,6 +308,26 @@ def test_report_csv_exports_match_the_fixture(app, known, login):
 
 # --- staff accounts ----------------------------------------------------------------------
 
+def test_words_with_two_meanings_get_a_translation_for_each(as_role, ticket_number):
+    """"Total", "Received", "Created", "Staff" and "Normal" each name two things; one shared
+    translation showed an invoice's "价税合计" as a report's row total, a ticket's status as
+    "date received" in Arabic, and the staff role as a plural in Russian."""
+    admin = as_role(Role.ADMIN)
+
+    def page(url, language):
+        return admin.get(url, headers={"Accept-Language": language}).get_data(as_text=True)
+
+    zh_report, zh_ticket = page("/staff/reports", "zh-CN"), page(f"/staff/feedback/{ticket_number}", "zh-CN")
+    assert "合计" in zh_report and "价税合计" not in zh_report
+    assert "已创建" in zh_ticket and "创建时间" not in zh_ticket
+    assert "收到时间" in zh_ticket and "发票状态" not in zh_ticket
+    ar_ticket = page(f"/staff/feedback/{ticket_number}", "ar")
+    assert "تم الاستلام" in ar_ticket and "تاريخ الاستلام" in ar_ticket  # its status, its date
+    ru_users = page("/staff/users", "ru")
+    assert ">Сотрудник<" in ru_users and ">Сотрудники<" in ru_users  # the role, the header link
+    assert ">Обычный<" in page(f"/staff/feedback/{ticket_number}", "ru")
+
+
 def test_create_admin_from_the_command_line(runner, app):
     result = runner.invoke(args=["users", "create-admin", "boss@example.com"],
                            input=f"{PASSWORD}\n{PASSWORD}\n")
