@@ -78,11 +78,25 @@ class Limiter(flask_limiter.Limiter):
         return bool(manager.application_limits or manager.default_limits
                     or manager._blueprint_limits or self._meta_limits)
 
+    def init_app(self, app: Flask) -> None:
+        # Registered before Flask-Limiter's own hook, so it runs after it (Flask runs them in
+        # reverse): the headers add Retry-After to every limited answer, even a 200, where it
+        # told scripts to wait before a request they had every right to send.
+        app.after_request(_retry_after_only_when_waiting)
+        super().init_app(app)
+
     def _check_request_limit(self, callable_name: str | None = None,
                              in_middleware: bool = True) -> None:
         if in_middleware and not self._limits_beyond_routes():
             return
         super()._check_request_limit(callable_name, in_middleware)
+
+
+def _retry_after_only_when_waiting(response):
+    """Retry-After belongs to answers that ask the client to wait: 429 and 503."""
+    if response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    return response
 
 
 class MemoryStorage(limits.storage.MemoryStorage):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import secrets
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -179,6 +180,13 @@ def verify(
 def local_day(now: datetime, settings: Settings) -> date:
     """The calendar day in the registry's time zone: daily limits restart at its midnight."""
     return now.astimezone(settings.timezone).date()
+
+
+def seconds_until_limits_restart(now: datetime, settings: Settings) -> int:
+    """Whole seconds from ``now`` until the next midnight in the registry's time zone."""
+    midnight = datetime.combine(local_day(now, settings) + timedelta(days=1), time(),
+                                tzinfo=settings.timezone)
+    return max(1, math.ceil((midnight - now).total_seconds()))
 
 
 def screen(

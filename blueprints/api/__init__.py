@@ -6,7 +6,9 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 
 from yanpiao.types import EntryPath, Outcome
-from yanpiao.verification import VerificationResult, verify as verify_invoice
+from yanpiao.db import utcnow
+from yanpiao.verification import VerificationResult, seconds_until_limits_restart
+from yanpiao.verification import verify as verify_invoice
 
 from ..context import verification_settings
 from ..ext import db, limiter
@@ -70,12 +72,15 @@ def verify():
             if value is not None and not isinstance(value, (str, int, float)):
                 return _invalid(name, _("This field must be text."))
             fields[name] = "" if value is None else str(value)
-    result = verify_invoice(
-        db.session, fields, entry_path=entry_path, type_hint=type_hint,
-        settings=verification_settings(),
-    )
+    settings = verification_settings()
+    result = verify_invoice(db.session, fields, entry_path=entry_path, type_hint=type_hint,
+                            settings=settings)
     body, status = result_body(result)
-    return jsonify(body), status
+    response = jsonify(body)
+    if result.outcome is Outcome.LIMIT_EXCEEDED:
+        # The invoice's own limit restarts at midnight, not with this client's rate limit.
+        response.headers["Retry-After"] = str(seconds_until_limits_restart(utcnow(), settings))
+    return response, status
 
 
 @bp.get("/openapi.json")

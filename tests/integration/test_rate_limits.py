@@ -7,12 +7,15 @@ from __future__ import annotations
 import io
 import threading
 import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from app import create_app
 
 LIMIT = "2 per minute"
+CHINA = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
@@ -57,7 +60,11 @@ def test_the_third_request_in_a_minute_is_refused_with_retry_after(limited_app, 
     client = limited_app.test_client()
     send = SENDERS[kind]
     english = {"Accept-Language": "en"}
-    assert [send(client, english).status_code != 429 for _ in range(2)] == [True, True]
+    allowed = [send(client, english) for _ in range(2)]
+    assert [response.status_code != 429 for response in allowed] == [True, True]
+    # Every answer tells how much is left; only a refusal asks the client to wait.
+    assert [response.headers.get("X-RateLimit-Remaining") for response in allowed] == ["1", "0"]
+    assert [response.headers.get("Retry-After") for response in allowed] == [None, None]
     refused = send(client, english)
     assert refused.status_code == 429
     assert 0 < int(refused.headers["Retry-After"]) <= 60
@@ -65,6 +72,23 @@ def test_the_third_request_in_a_minute_is_refused_with_retry_after(limited_app, 
         assert refused.json["outcome"] == "rate_limited"
     else:
         assert "Too many requests" in refused.get_data(as_text=True)
+
+
+def test_an_invoice_over_its_daily_limit_is_retried_after_midnight_not_in_a_minute(
+        limited_app, make_invoice):
+    """The daily-limit 429 said "Try again tomorrow" with the rate limit's Retry-After: 60."""
+    limited_app.config.update(YANPIAO_DAILY_LIMIT=1, YANPIAO_API_RATE_LIMIT="10 per minute")
+    client = limited_app.test_client()
+    stored = make_invoice()
+    body = {name: stored[name] for name in ("invoice_code", "invoice_number", "issue_date")}
+    body["check_code"] = stored["check_code"][-6:]
+    assert client.post("/api/v1/verify", json=body).status_code == 200
+    refused = client.post("/api/v1/verify", json=body)
+    assert refused.status_code == 429 and refused.json["outcome"] == "limit_exceeded"
+    midnight = datetime.combine(datetime.now(CHINA).date() + timedelta(days=1), datetime.min.time(),
+                                tzinfo=CHINA)
+    expected = (midnight - datetime.now(CHINA)).total_seconds()
+    assert abs(int(refused.headers["Retry-After"]) - expected) <= 5
 
 
 def test_the_429_page_speaks_the_visitors_language(limited_app):
