@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join(
@@ -65,4 +65,10 @@ def init_app(app: Flask) -> None:
         headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        # What a signed-in account sees (a new token, invoices' tax ids and bank accounts, the
+        # staff area) is kept by no cache, nor for the next person at a shared computer. The
+        # account is looked at only if the request loaded it: an API call does not.
+        user = g.get("_login_user")
+        if user is not None and user.is_authenticated:
+            headers.setdefault("Cache-Control", "private, no-store")
         return response

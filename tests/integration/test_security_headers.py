@@ -97,6 +97,20 @@ def test_sign_in_is_protected_against_a_stolen_session_cookie(app, client, make_
         assert not session.get("_fresh")
 
 
+def test_pages_for_a_signed_in_account_are_kept_by_no_cache(app, client, make_user, login):
+    """The token page showed a new API token with no Cache-Control; so did the registry's
+    invoices (tax ids, bank accounts) and the statistics."""
+    from yanpiao.accounts import Role
+
+    public = client.get("/faq")
+    assert "no-store" not in public.headers.get("Cache-Control", "")
+    login(client, make_user(email="officer@example.com", role=Role.STAFF))
+    for path in ("/account", "/account/tokens", "/staff/registry/", "/staff/stats", "/faq"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "no-store" in response.headers["Cache-Control"], path
+
+
 def test_forms_carry_a_csrf_token_and_posts_without_one_are_refused(app, client):
     app.config["WTF_CSRF_ENABLED"] = True
     page = client.get("/verify").get_data(as_text=True)
