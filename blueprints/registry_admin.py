@@ -319,8 +319,9 @@ def retry_import(job_id: int):
     except upkeep.ImportBusy as exc:
         flash(_("Another import (%(name)s) is still running. Files are imported one after "
                 "the other: wait until it has finished.", name=exc.job.filename))
-    except ValueError:
-        abort(409)
+    except ValueError:  # queued, running or done: a second click, or another tab
+        flash(_("This import runs again only after it failed or was interrupted. Here is "
+                "where it stands."))
     else:
         start_import(job_id)
     return redirect(url_for(".import_job", job_id=job_id), code=303)

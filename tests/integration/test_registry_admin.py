@@ -210,6 +210,14 @@ def test_a_database_error_half_way_leaves_the_registry_untouched(app, client, st
     assert "799 invoices added" in page and "1 invoice updated" in page
     assert registry_state(app)["changes"] == [("normal", "void", 800)]
 
+    # The second click of a double click on "Run this import again" answered 409 with the
+    # text of a server error; it now leads back to the import, which says where it stands.
+    again = client.post(job_url, data={"csrf_token": token}, headers=EN, follow_redirects=True)
+    page = again.get_data(as_text=True)
+    assert again.status_code == 200 and "799 invoices added" in page
+    assert "This import runs again only after it failed or was interrupted" in page
+    assert registry_state(app)["changes"] == [("normal", "void", 800)]
+
 
 @pytest.mark.parametrize(("filename", "data", "message"), [
     (None, b"", "Choose a JSON Lines or CSV file to import."),
