@@ -601,6 +601,12 @@ class QueuePage(Page):
     tickets: list[Ticket] = field(default_factory=list)
 
 
+def assignee_ids(session: Session) -> set[int]:
+    """The accounts that hold at least one ticket, staff or not any more."""
+    return set(session.scalars(
+        select(Ticket.assigned_to_id).where(Ticket.assigned_to_id.is_not(None)).distinct()))
+
+
 def queue(session: Session, filters: QueueFilter, *, now: datetime | None = None,
           page: int = 1, per_page: int = 50) -> QueuePage:
     """One page of the tickets matching the filters, urgent first, then the longest waiting."""

@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit
 from .accounts import Role, User, create_user, find_user, normalise_email
-from .audit import Actor, Subject
+from .audit import Actor, AuditEvent, Subject
 from .db import utcnow
 
 PASSWORD_MIN = 12
@@ -33,16 +33,26 @@ def is_email(text: str) -> bool:
     return bool(_EMAIL.match(normalise_email(text or "")))
 
 
+STAFF_ROLES = (Role.STAFF.value, Role.ADMIN.value)
+
+
 def staff_members(session: Session) -> list[User]:
-    """Staff and administrators, active ones first, then by email."""
+    """Staff and administrators, active ones first, then by email; then former staff, whose
+    staff access an administrator took away, so that it can be given back."""
+    former = select(AuditEvent.subject_id).where(
+        AuditEvent.subject_type == Subject.USER.value, AuditEvent.action == "role")
     return list(session.scalars(
-        select(User).where(User.role.in_([Role.STAFF.value, Role.ADMIN.value]))
-        .order_by(User.active.desc(), User.email, User.id)
+        select(User).where(or_(User.role.in_(STAFF_ROLES), User.id.in_(former)))
+        .order_by(case((User.role.in_(STAFF_ROLES), 0), else_=1), User.active.desc(),
+                  User.email, User.id)
     ))
 
 
 def active_staff(session: Session) -> list[User]:
-    return [user for user in staff_members(session) if user.active]
+    return list(session.scalars(
+        select(User).where(User.role.in_(STAFF_ROLES), User.active.is_(True))
+        .order_by(User.email, User.id)
+    ))
 
 
 def _active_admins(session: Session) -> int:

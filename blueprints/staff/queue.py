@@ -48,11 +48,22 @@ def names_for(ids) -> dict[int, str]:
     return {u.id: u.login_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
 
 
+def assignee_choices(holders) -> list[tuple[str, str]]:
+    """Active staff, then the accounts among ``holders`` that are not (deactivated, or no
+    longer staff) but still hold tickets: those tickets stay findable and keep their holder."""
+    staff = active_staff(db.session)
+    others = set(holders) - {user.id for user in staff} - {None}
+    former = db.session.scalars(select(User).where(User.id.in_(others)).order_by(User.email))
+    return ([(str(user.id), user.login_name) for user in staff]
+            + [(str(user.id), _("%(login)s (no longer on staff)", login=user.login_name))
+               for user in former])
+
+
 def _filter_form() -> tuple[QueueFilterForm, QueueFilter]:
     form = QueueFilterForm(formdata=request.args)
     form.assignee.choices = options(
         [("", _("Anyone")), ("me", _("Me")), ("none", _("Nobody"))]
-        + [(str(user.id), user.login_name) for user in active_staff(db.session)]
+        + assignee_choices(feedback.assignee_ids(db.session))
     )
     form.validate()
     for field in (form.status, form.category, form.priority, form.assignee):
@@ -116,10 +127,9 @@ def _ticket_or_404(number: str):
 
 def _render_ticket(ticket, *, reply_form=None, status: int = 200):
     events = audit.trail(db.session, Subject.TICKET, ticket.id)
-    staff = active_staff(db.session)
     assign_form = AssignForm(formdata=None, assignee=str(ticket.assigned_to_id or ""))
     assign_form.assignee.choices = options(
-        [("", _("Nobody"))] + [(str(u.id), u.login_name) for u in staff])
+        [("", _("Nobody"))] + assignee_choices([ticket.assigned_to_id]))
     status_form = StatusForm(formdata=None)
     status_form.status.choices = [
         choice for choice in status_form.status.choices
@@ -233,7 +243,10 @@ def change_priority(number: str):
 def assign(number: str):
     ticket = _ticket_or_404(number)
     form = AssignForm()
+    # Active staff, or keeping the present holder (who may have left the staff meanwhile).
     staff_ids = {str(u.id): u.id for u in active_staff(db.session)}
+    if ticket.assigned_to_id is not None:
+        staff_ids[str(ticket.assigned_to_id)] = ticket.assigned_to_id
     form.assignee.choices = options([("", "")] + [(key, key) for key in staff_ids])
     if not form.validate_on_submit():
         abort(400)

@@ -369,6 +369,50 @@ def test_admins_manage_staff_accounts(app, as_role, login):
     assert actions == ["Access changed", "Role changed", "Created"]
 
 
+def test_staff_access_taken_away_can_be_given_back(app, as_role, login):
+    """A colleague set to "No staff access" vanished from the list, and adding them again
+    said the account existed: only a hand-made request could restore them."""
+    admin = as_role(Role.ADMIN, "boss@example.com")
+    colleague_id = as_role(Role.STAFF, "colleague@example.com").user_id
+    assert admin.post(f"/staff/users/{colleague_id}/role", data={"role": "user"}).status_code == 303
+    html = admin.get("/staff/users").get_data(as_text=True)
+    members = html.split('id="members-caption"', 1)[1].split("</table>", 1)[0]
+    row = re.search(r"colleague@example.com.*?</tr>", members, re.S).group(0)
+    assert '<option value="user" selected>No staff access</option>' in row
+    assert admin.post(f"/staff/users/{colleague_id}/role", data={"role": "staff"}).status_code == 303
+    colleague = login(english(app.test_client()), colleague_id)
+    assert colleague.get("/staff/feedback").status_code == 200
+
+
+def test_tickets_of_a_deactivated_colleague_stay_theirs_and_findable(app, as_role, ticket_number):
+    """The ticket page preselected "Nobody" for a deactivated holder (pressing Assign
+    unassigned it), and the queue's filter for them fell back to every ticket."""
+    admin = as_role(Role.ADMIN, "boss@example.com")
+    holder_id = as_role(Role.STAFF, "leaver@example.com").user_id
+    url = f"/staff/feedback/{ticket_number}"
+    assert admin.post(url + "/assign", data={"assignee": str(holder_id)}).status_code == 303
+    assert admin.post(f"/staff/users/{holder_id}/active", data={"active": "0"}).status_code == 303
+
+    page = admin.get(url).get_data(as_text=True)
+    assert (f'<option value="{holder_id}" selected>leaver@example.com (no longer on staff)'
+            in page)
+    assert admin.post(url + "/assign", data={"assignee": str(holder_id)}).status_code == 303
+    with app.app_context():
+        from blueprints.ext import db
+        from yanpiao.feedback import find_by_number
+
+        assert find_by_number(db.session, ticket_number).assigned_to_id == holder_id
+    with app.app_context():
+        from blueprints.ext import db
+        from feedback_fixtures import submit
+
+        submit(db.session, when=utcnow(), category=Category.SCANNING, message="Another one.")
+        db.session.commit()
+    everything = admin.get("/staff/feedback").get_data(as_text=True)
+    theirs = admin.get(f"/staff/feedback?assignee={holder_id}").get_data(as_text=True)
+    assert "2 tickets" in everything and "1 ticket" in theirs and ticket_number in theirs
+
+
 @pytest.mark.parametrize("data, message", [
     ({"email": "nobody", "password": PASSWORD, "role": "staff"}, "Enter an email address"),
     ({"email": "x@example.com", "password": "short", "role": "staff"}, "at least 12 characters"),
