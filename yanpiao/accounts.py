@@ -9,7 +9,7 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, String, select
+from sqlalchemy import Boolean, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, UTCDateTime, utcnow
@@ -40,6 +40,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Raised when the account is deactivated: its sessions stay ended once it is reactivated.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     # flask-login reads these; they are plain properties, no Flask import needed.
     @property
@@ -55,13 +57,17 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        """What the session keeps: the id and a stamp of the password, so that a new password
-        (changed or reset) ends every session that was signed in with the old one."""
+        """What the session keeps: the id and a stamp of the password and the session
+        generation, so that a new password (changed or reset) or a deactivation ends every
+        session signed in before it."""
         return f"{self.id}:{self.session_stamp}"
 
     @property
     def session_stamp(self) -> str:
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+        # Generation 0 stamps the password alone, as before generations existed.
+        material = self.password_hash + (
+            f":{self.session_generation}" if self.session_generation else "")
+        return hashlib.sha256(material.encode()).hexdigest()[:16]
 
     def matches_session(self, stamp: str) -> bool:
         return hmac.compare_digest(stamp, self.session_stamp)

@@ -111,3 +111,5 @@ def set_active(session: Session, user: User, active: bool, *, actor_id: int,
     audit.record(session, Subject.USER, user.id, "active", actor=Actor.STAFF, actor_id=actor_id,
                  old=user.active, new=active, now=now or utcnow())
     user.active = active
+    if not active:
+        user.session_generation += 1

@@ -361,12 +361,16 @@ def test_admins_manage_staff_accounts(app, as_role, login):
     assert colleague.get("/staff/users").status_code == 200
     assert admin.post(f"/staff/users/{new_id}/active", data={"active": "0"}).status_code == 303
     assert colleague.get("/staff").status_code == 302  # deactivated: signed out at once
+    # Reactivated, the account signs in afresh: the old session stays ended.
+    assert admin.post(f"/staff/users/{new_id}/active", data={"active": "1"}).status_code == 303
+    assert colleague.get("/staff").status_code == 302
+    assert login(english(app.test_client()), new_id).get("/staff").status_code == 200
 
     html = admin.get("/staff/users").get_data(as_text=True)
     changes = html.split('id="changes-caption"', 1)[1]
     actions = re.findall(r"<td>boss@example.com</td><td>new@example.com</td><td>([^<]+)</td>",
                          changes)
-    assert actions == ["Access changed", "Role changed", "Created"]
+    assert actions == ["Access changed", "Access changed", "Role changed", "Created"]
 
 
 def test_staff_access_taken_away_can_be_given_back(app, as_role, login):
