@@ -53,17 +53,26 @@ def _login_limit() -> str:
     return current_app.config["YANPIAO_LOGIN_RATE_LIMIT"]
 
 
-def _check_new_password(login_field: str | None = None):
-    def check(form, field):
-        login = getattr(form, login_field).data if login_field else ""
-        problem = credentials.password_problem(field.data or "", login or "")
-        if problem is not None:
-            raise ValidationError(
-                str(PASSWORD_MESSAGES[problem])
-                % {"min": credentials.PASSWORD_MIN_LENGTH, "max": credentials.PASSWORD_MAX_LENGTH}
-            )
+class ChoosesPassword:
+    """A form where someone chooses a password for ``account`` (None: one being registered)."""
 
-    return check
+    account = None
+
+    @property
+    def minimum_length(self) -> int:
+        return credentials.minimum_password_length(self.account)
+
+
+def _check_new_password(form, field):
+    """The same rules wherever a password is chosen, for the form's ``account`` (None while
+    registering: then the login typed beside it)."""
+    account = form.account
+    logins = (account.email, account.phone) if account is not None else (form.login.data,)
+    minimum = form.minimum_length
+    problem = credentials.password_problem(field.data or "", *logins, minimum=minimum)
+    if problem is not None:
+        raise ValidationError(str(PASSWORD_MESSAGES[problem])
+                              % {"min": minimum, "max": credentials.PASSWORD_MAX_LENGTH})
 
 
 def _confirm(field: str):
@@ -80,10 +89,10 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me signed in on this device for 30 days"))
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(ChoosesPassword, FlaskForm):
     login = StringField(LOGIN_LABEL, [_enter_login, Length(max=254)])
     password = PasswordField(_l("Password"), [InputRequired(_l("Choose a password.")),
-                                              _check_new_password("login")])
+                                              _check_new_password])
     confirm = PasswordField(_l("Password again"), [_confirm("password")])
 
     login_name: credentials.LoginName | None = None
@@ -101,11 +110,15 @@ class RegisterForm(FlaskForm):
             ))
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(ChoosesPassword, FlaskForm):
     current = PasswordField(_l("Current password"), [_enter_password])
     password = PasswordField(_l("New password"), [InputRequired(_l("Choose a new password.")),
-                                                  _check_new_password()])
+                                                  _check_new_password])
     confirm = PasswordField(_l("New password again"), [_confirm("password")])
+
+    @property
+    def account(self):
+        return current_user
 
     def validate_current(self, field):
         if not current_user.check_password(field.data or ""):
@@ -125,10 +138,14 @@ class ForgotForm(FlaskForm):
                                               Length(max=254)])
 
 
-class ResetForm(FlaskForm):
+class ResetForm(ChoosesPassword, FlaskForm):
     password = PasswordField(_l("New password"), [InputRequired(_l("Choose a new password.")),
-                                                  _check_new_password()])
+                                                  _check_new_password])
     confirm = PasswordField(_l("New password again"), [_confirm("password")])
+
+    def __init__(self, account, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
 
 
 def _next_url() -> str:
@@ -297,7 +314,7 @@ def reset_password(token: str):
     )
     if user is None:
         return render_template("auth/reset_invalid.html"), 400
-    form = ResetForm()
+    form = ResetForm(user)
     if not form.validate_on_submit():
         return render_template("auth/reset.html", form=form, token=token), (
             422 if form.is_submitted() else 200

@@ -17,6 +17,7 @@ from .db import utcnow
 from .mail import OutgoingMail
 from .models import VerificationRecord
 from .normalize import fold
+from .staff_accounts import PASSWORD_MIN as STAFF_PASSWORD_MIN
 from .staff_accounts import StaffError, is_last_admin
 
 PASSWORD_MIN_LENGTH = 8
@@ -53,13 +54,20 @@ def parse_login(text: str) -> LoginName | None:
     return LoginName(LoginKind.PHONE, phone) if _MOBILE.match(phone) else None
 
 
-def password_problem(password: str, login: str = "") -> PasswordProblem | None:
-    """Length is what makes a password strong (NIST SP 800-63B); no composition rules."""
-    if len(password) < PASSWORD_MIN_LENGTH:
+def minimum_password_length(account: User | None) -> int:
+    """Staff and administrators need longer passwords than visitors' accounts."""
+    return STAFF_PASSWORD_MIN if account is not None and account.is_staff else PASSWORD_MIN_LENGTH
+
+
+def password_problem(password: str, *logins: str | None,
+                     minimum: int = PASSWORD_MIN_LENGTH) -> PasswordProblem | None:
+    """Length is what makes a password strong (NIST SP 800-63B); no composition rules. It may
+    not be any of the account's ``logins`` (its email address, its mobile number)."""
+    if len(password) < minimum:
         return PasswordProblem.TOO_SHORT
     if len(password) > PASSWORD_MAX_LENGTH:
         return PasswordProblem.TOO_LONG
-    if login and fold(password).lower() == fold(login).lower():
+    if any(login and fold(password).lower() == fold(login).lower() for login in logins):
         return PasswordProblem.SAME_AS_LOGIN
     return None
 

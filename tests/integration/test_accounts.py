@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from yanpiao.accounts import User
+from yanpiao.accounts import Role, User
 from yanpiao.models import VerificationRecord
 
 PASSWORD = "correct horse battery"
@@ -177,6 +177,29 @@ def test_change_password(client, make_user):
     assert sign_in(client, password="a new long password").status_code == 303
 
 
+def test_a_changed_password_follows_the_rules_of_a_new_one(client, make_user):
+    """Registration refused the email address as the password; changing it accepted it, and
+    staff (12 characters when created) could change to 8."""
+
+    def change(to):
+        return client.post("/account/password", data={
+            "pw-current": PASSWORD, "pw-password": to, "pw-confirm": to})
+
+    make_user(email="user@example.com")
+    sign_in(client)
+    refused = change("USER@example.com")
+    assert refused.status_code == 422
+    assert "must not be your email address or mobile number" in text(refused)
+    assert "At least 8 characters." in text(client.get("/account"))
+    client.post("/logout")
+    make_user(email="officer@example.com", role=Role.STAFF)
+    sign_in(client, login="officer@example.com")
+    short = change("eight ch")
+    assert short.status_code == 422 and "Use at least 12 characters" in text(short)
+    assert "At least 12 characters." in text(client.get("/account"))
+    assert change("twelve chars").status_code == 303
+
+
 def test_a_new_password_ends_every_other_session(app, client, make_user, caplog, outbox):
     """Someone who changes a password because it leaked must not leave the thief signed in:
     the other browser is signed out, the one that changed it stays signed in."""
@@ -258,6 +281,10 @@ def test_password_reset_through_the_logged_mail(client, make_user, caplog, outbo
     assert client.get(link).status_code == 200
     mismatch = client.post(link, data={"password": "brand new secret", "confirm": "other"})
     assert mismatch.status_code == 422
+    own_address = client.post(link, data={"password": "user@example.com",
+                                          "confirm": "user@example.com"})
+    assert own_address.status_code == 422
+    assert "must not be your email address" in text(own_address)
     done = client.post(link, data={"password": "brand new secret", "confirm": "brand new secret"})
     assert done.status_code == 303 and done.headers["Location"].endswith("/login")
     assert sign_in(client, password="brand new secret").status_code == 303
