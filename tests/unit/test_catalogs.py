@@ -196,3 +196,31 @@ def test_number_check_catches_a_translation_taken_from_the_next_entry():
     assert missing_numbers(Message("3 – acceptable", "4 – 良好")) == ["3"]
     assert missing_numbers(Message("3 – acceptable", "3 – 一般")) == []
     assert missing_numbers(Message("At most %(count)d of 20", "最多 %(count)d 个")) == ["20"]
+
+
+# In right-to-left text, digits after Arabic letters are laid out as Arabic numbers: the parts
+# of "2024-10-25" ran right to left and read 25-10-2024, a day-first date. Dates, date formats
+# and quoted values a message shows must sit in an isolate (U+2066 LRI or U+2068 FSI … U+2069).
+ISOLATE = re.compile(r"[\u2066\u2068][^\u2069]*\u2069")
+NEEDS_ISOLATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|YYYY-MM-DD|%\(value\)s")
+
+
+def unisolated(text: str) -> list[str]:
+    return NEEDS_ISOLATE.findall(ISOLATE.sub("", text or ""))
+
+
+@pytest.mark.parametrize("locale", sorted(code for code, (_name, direction) in LANGUAGES.items()
+                                          if direction == "rtl"))
+def test_right_to_left_catalogs_isolate_dates_and_values(locale):
+    catalog = read_catalog(catalog_path(locale), locale=locale)
+    loose = [f"{short(key(m)[1], 50)}: {', '.join(found)}"
+             for m in catalog if m.id
+             for text in (m.string if isinstance(m.string, (tuple, list)) else [m.string])
+             for found in [unisolated(text)] if found]
+    assert not loose, f"{locale}: wrap these in U+2066 … U+2069:\n" + listing(loose)
+
+
+def test_the_isolate_check_sees_a_bare_date():
+    assert unisolated("مثل 2024-10-25 أو 20241025.") == ["2024-10-25"]
+    assert unisolated("مثل \u20662024-10-25\u2069 أو 20241025.") == []
+    assert unisolated("ليس %(value)s") == ["%(value)s"]
