@@ -34,6 +34,15 @@ STATUS_NAMES = {
     Status.ABNORMAL: _l("Abnormal"),
 }
 
+# The heading of a genuine invoice that is not in force: a sentence of its own for each status,
+# not a status name put into a sentence ("Genuine, but Voided").
+GENUINE_BUT = {
+    Status.VOID: _l("Genuine, but voided"),
+    Status.RED_REVERSED: _l("Genuine, but red-reversed"),
+    Status.OUT_OF_CONTROL: _l("Genuine, but out of control"),
+    Status.ABNORMAL: _l("Genuine, but flagged as abnormal"),
+}
+
 STATUS_EXPLANATIONS = {
     Status.VOID: _l(
         "The seller cancelled this invoice after issuing it. It cannot be used to claim "

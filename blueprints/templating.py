@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
         format_time=format_time,
         type_name=lambda t: messages.TYPE_NAMES[t],
         status_name=lambda s: messages.STATUS_NAMES[s],
+        genuine_but=lambda s: messages.GENUINE_BUT[s],
         status_explanation=lambda s: messages.STATUS_EXPLANATIONS.get(s, ""),
         outcome_name=lambda o: messages.OUTCOME_NAMES[o],
         entry_path_name=lambda p: messages.ENTRY_PATH_NAMES[p],

@@ -1,5 +1,6 @@
 """The verify page through the Flask test client: full pages, htmx fragments, no-JS posts."""
 
+import html
 import re
 
 import pytest
@@ -35,9 +36,9 @@ def form(stored, **overrides):
     return data
 
 
-def post(client, data, htmx=False):
+def post(client, data, htmx=False, headers=None):
     data = dict(data, csrf_token=client.token)
-    return client.post("/verify", data=data, headers=HTMX if htmx else {})
+    return client.post("/verify", data=data, headers={**(HTMX if htmx else {}), **(headers or {})})
 
 
 def test_home_leads_to_verify(client):
@@ -89,6 +90,18 @@ def test_result_pages_show_every_outcome_in_words(csrf_client, make_invoice):
     stored = make_invoice(status="red_reversed")
     body = post(csrf_client, form(stored), htmx=True).get_data(as_text=True)
     assert "红冲" in body  # the status in words, not only a colour
+
+
+@pytest.mark.parametrize(("status", "heading"), [
+    ("void", "Genuine, but voided"), ("red_reversed", "Genuine, but red-reversed"),
+    ("out_of_control", "Genuine, but out of control"),
+    ("abnormal", "Genuine, but flagged as abnormal")])
+def test_a_genuine_invoice_out_of_force_is_named_in_a_sentence(csrf_client, make_invoice, status,
+                                                               heading):
+    """The heading put a status name into a sentence: "Genuine, but Voided"."""
+    stored = make_invoice(status=status)
+    body = post(csrf_client, form(stored), htmx=True, headers={"Accept-Language": "en"})
+    assert heading in html.unescape(body.get_data(as_text=True))
 
 
 def test_mismatch_shows_no_invoice_details(csrf_client, stored):
