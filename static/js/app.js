@@ -10,6 +10,34 @@
     if (verdict) { verdict.focus(); }
   }
   document.addEventListener("htmx:afterSettle", focusAfterSwap);
+  // The extra field adapts to the code and number. On a slow network the new block arrives
+  // after the visitor has gone on typing in the old one: what they typed since stays, with
+  // the caret, instead of what the field held when the request left.
+  var typed = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target || target.id !== "extra-fields") { return; }
+    typed = {};
+    Array.prototype.forEach.call(target.querySelectorAll("input[type=text][id]"), function (input) {
+      typed[input.id] = { value: input.value, focused: input === document.activeElement,
+                          start: input.selectionStart, end: input.selectionEnd };
+    });
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var block = typed && document.getElementById("extra-fields");
+    if (!block) { return; }
+    Object.keys(typed).forEach(function (id) {
+      var input = block.querySelector("#" + id);
+      var was = typed[id];
+      if (!input) { return; }
+      input.value = was.value;
+      if (was.focused) {
+        input.focus();
+        if (was.start !== null) { input.setSelectionRange(was.start, was.end); }
+      }
+    });
+    typed = null;
+  });
   // Upload progress of the photo form (the bar is hidden until a request runs).
   document.addEventListener("htmx:xhr:progress", function (event) {
     var bar = document.getElementById("photo-progress");

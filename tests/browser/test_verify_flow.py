@@ -42,6 +42,27 @@ def test_extra_field_adapts_while_typing_the_code(page):
     expect(page.get_by_role("textbox", name="Total including tax", exact=True)).to_be_visible()
 
 
+def test_a_slow_answer_for_the_extra_field_keeps_what_was_typed_meanwhile(page):
+    """On a slow network the adapted extra field arrived with the amount as it was when the
+    request left: 227480.82 typed meanwhile became 20.82."""
+    held = []
+    page.route("**/verify/fields?*", lambda route: held.append(route))
+    page.goto("/verify")
+    page.get_by_role("textbox", name="Invoice number", exact=True).fill("24312000000136634917")
+    page.wait_for_timeout(600)  # the request has left (300 ms delay) and is held
+    assert held, "the number did not ask for its extra field"
+    amount = page.locator("#amount")
+    amount.click()
+    amount.press_sequentially("227480.82")
+    for route in held:
+        route.continue_()
+    expect(page.get_by_role("textbox", name="Total including tax", exact=True)).to_be_visible()
+    expect(page.locator("#amount")).to_have_value("227480.82")
+    expect(page.locator("#amount")).to_be_focused()
+    page.keyboard.type("5")
+    expect(page.locator("#amount")).to_have_value("227480.825")
+
+
 def test_bad_submit_moves_focus_to_the_error_summary(page):
     page.goto("/verify")
     page.get_by_role("textbox", name="Invoice number", exact=True).fill("123")
