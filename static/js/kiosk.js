@@ -105,11 +105,14 @@
     window.clearTimeout(idleTimer);
     if (body.getAttribute("data-idle") !== "off" && idleMs > 0) { idleTimer = window.setTimeout(warn, idleMs); }
   }
-  function activity() {
-    if (!overlay.hidden) { return; }
-    armIdle();
+  function tellServer() {
     // The next poll tells the server, which ends visits it has not heard of for too long.
     Array.prototype.forEach.call(document.querySelectorAll("[data-activity]"), function (flag) { flag.value = "1"; });
+  }
+  function activity() {
+    if (!overlay.hidden) { return; }  // a touch on the warning is handled by carryOn
+    armIdle();
+    tellServer();
   }
   document.addEventListener("htmx:beforeRequest", function (event) {
     var flag = event.detail.elt && event.detail.elt.querySelector && event.detail.elt.querySelector("[data-activity]");
@@ -138,6 +141,7 @@
     screen.inert = false;
     if (synth) { synth.cancel(); }
     armIdle();
+    tellServer();
   }
   function reset() {
     if (resetting) { return; }
