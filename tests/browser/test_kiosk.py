@@ -285,6 +285,34 @@ def test_the_accessibility_mode_is_large_low_and_spoken(browser, plain_kiosk):
     context.close()
 
 
+def on_screen(page, locator) -> bool:
+    box = locator.bounding_box()
+    main = page.locator("main").bounding_box()
+    return (box["x"] >= 0 and box["x"] + box["width"] <= PORTRAIT["width"]
+            and box["y"] >= main["y"] and box["y"] + box["height"] <= main["y"] + main["height"] + 1)
+
+
+def test_long_labels_keep_menus_and_the_start_button_on_the_screen(browser, plain_kiosk):
+    """Russian labels wrap the bar: the language list hung from its button ran off the left
+    edge. In the accessibility mode the attract screen's pictures pushed the Start button
+    under the speech bar and every language out of sight."""
+    context, page = screen(browser, plain_kiosk)
+    page.goto("/kiosk")
+    page.get_by_role("button", name="Русский").click()
+    page.get_by_role("button", name="Специальные возможности").click()
+    expect(page.locator("html")).to_have_class(re.compile(r"\bkiosk-accessible\b"))
+    assert on_screen(page, page.locator(".kiosk-start"))
+    for button in page.locator(".kiosk-language-choice button").all():
+        assert on_screen(page, button), button.inner_text()
+    page.get_by_role("button", name="Специальные возможности").click()  # off again
+    page.locator(".kiosk-start").click()
+    page.locator(".kiosk-language-menu summary").click()
+    for button in page.locator(".kiosk-language-menu button").all():
+        box = button.bounding_box()
+        assert 0 <= box["x"] and box["x"] + box["width"] <= PORTRAIT["width"], button.inner_text()
+    context.close()
+
+
 def test_print_makes_an_80mm_receipt(browser, plain_kiosk):
     import pypdfium2
 
