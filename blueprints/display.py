@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, redirect, request, session
 
+from .ext import csrf
 from .i18n import safe_next
 
 COOKIE = "contrast"
@@ -25,8 +26,11 @@ def contrast_choice() -> str | None:
     return None
 
 
+@csrf.exempt
 @bp.post("/display")
 def toggle_contrast():
+    """A display preference, kept in this browser only: it needs no CSRF token, so it still
+    works on a page left open until the session expired."""
     choice = request.form.get("contrast", "")
     response = redirect(safe_next(), code=303)
     if choice in CHOICES:

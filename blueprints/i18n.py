@@ -7,15 +7,20 @@ applied at sign-in), the signed-in account's stored language, the cookie of an e
 
 from __future__ import annotations
 
-from flask import (Blueprint, Flask, after_this_request, has_request_context, redirect, request,
-                   session, url_for)
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, Flask, after_this_request, current_app, has_request_context,
+                   redirect, request, session, url_for)
 from flask_babel import get_locale, get_translations, refresh
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from jinja2 import pass_context
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
-from .ext import db
+from .ext import csrf, db
 from .settings import DEFAULT_LOCALE, LANGUAGES
 
 COOKIE = "lang"
@@ -91,11 +96,28 @@ def remember_locale_for(user) -> None:
 
 
 def safe_next(default_endpoint: str = "verify.verify") -> str:
-    """The ``next`` path of a form, or the default page when it points off this site."""
+    """The ``next`` path of a form: a page of this site that can be opened again.
+
+    A page shown in answer to a post (an error after sending the scanner form, a follow-up
+    message) names the post's address, which only takes posts: going back to it answered
+    405. Then the page above it is meant (``/verify/scan`` → ``/verify``). Off-site or
+    unknown addresses give the default page.
+    """
     target = request.form.get("next") or url_for(default_endpoint)
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return url_for(default_endpoint)
-    return target
+    path = urlsplit(target).path
+    routes = current_app.url_map.bind("")
+    while path:
+        try:
+            routes.match(path, method="GET")
+        except RequestRedirect:
+            return target if path == urlsplit(target).path else path
+        except HTTPException:
+            path = path.rsplit("/", 1)[0]
+            continue
+        return target if path == urlsplit(target).path else path
+    return url_for(default_endpoint)
 
 
 def current_language() -> dict:
@@ -104,15 +126,29 @@ def current_language() -> dict:
     return {"code": locale, "html_lang": locale.replace("_", "-"), "dir": direction, "name": name}
 
 
+@csrf.exempt
 @bp.post("/language")
 def choose_language():
+    """Switch the language, even after the session (and the form's CSRF token) expired: a
+    language is no secret and nothing to protect. Only a valid token also stores it as the
+    signed-in account's language, which its mail follows."""
     choice = request.form.get("lang", "")
     if choice in LANGUAGES:
         _keep_choice(choice)
-        if current_user.is_authenticated and current_user.locale != choice:
+        if current_user.is_authenticated and current_user.locale != choice and _token_valid():
             current_user.locale = choice
             db.session.commit()
     return redirect(safe_next(), code=303)
+
+
+def _token_valid() -> bool:
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return True
+    try:
+        csrf.protect()
+    except CSRFError:
+        return False
+    return True
 
 
 def _catalog(context):

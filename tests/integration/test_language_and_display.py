@@ -76,6 +76,37 @@ def test_the_switcher_never_redirects_off_the_site(client, target):
     assert response.headers["Location"] == "/verify"
 
 
+@pytest.mark.parametrize(("target", "page"), [
+    ("/verify/scan", "/verify"),
+    ("/feedback/status/some-token/messages", "/feedback/status/some-token"),
+    ("/samples?x=1", "/samples?x=1"),
+    ("/no/such/page", "/verify"),
+])
+def test_after_a_post_the_switcher_returns_to_a_page_that_opens(client, target, page):
+    """A page shown in answer to a post names the post's address: switching the language
+    there answered 405 "That action is not possible here"."""
+    response = client.post("/language", data={"lang": "ko", "next": target})
+    assert response.headers["Location"] == page
+    assert client.get(page, follow_redirects=True).status_code in (200, 404)
+
+
+def test_a_language_switch_after_the_session_expired_still_switches(app, make_user, login,
+                                                                    session):
+    """It answered the 400 page saying "Nothing was lost", in the old language. Without a
+    valid token the choice holds for the browser but is not stored in the account."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    response = client.post("/language", data={"lang": "ru", "next": "/faq"})
+    assert response.status_code == 303 and response.headers["Location"] == "/faq"
+    assert lang_of(client.get("/faq")) == "ru"
+    user_id = make_user()
+    login(client, user_id)
+    client.post("/language", data={"lang": "ja", "next": "/faq"})
+    assert lang_of(client.get("/faq")) == "ja"
+    session.expire_all()
+    assert session.get(User, user_id).locale != "ja"
+
+
 def test_an_unknown_language_changes_nothing(client):
     client.post("/language", data={"lang": "xx"})
     assert client.get_cookie("lang") is None
@@ -192,10 +223,13 @@ def test_switching_high_contrast_on_and_off(app, client):
     assert 'class="theme-standard"' in html_tag(client.get("/verify"))
 
 
-def test_the_display_toggle_needs_the_csrf_token(app):
+def test_the_display_toggle_works_on_a_page_whose_session_expired(app):
+    """It answered the 400 page ("Nothing was lost") and left the display as it was."""
     app.config["WTF_CSRF_ENABLED"] = True
-    response = app.test_client().post("/display", data={"contrast": "on"})
-    assert response.status_code == 400
+    client = app.test_client()
+    response = client.post("/display", data={"contrast": "on", "next": "/faq"})
+    assert response.status_code == 303 and response.headers["Location"] == "/faq"
+    assert 'class="theme-contrast"' in html_tag(client.get("/verify"))
 
 
 def test_the_stylesheet_has_the_contrast_theme_and_honours_system_preferences(app):
