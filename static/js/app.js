@@ -102,6 +102,63 @@
       link.focus();
     }
   });
+  // A language or display switch loads the page again: what was typed in its forms comes
+  // back (without JavaScript it is lost; the switch itself still works). After an htmx
+  // result the address changed, so the switches return to it rather than to a blank form.
+  var KEPT = "yanpiao:typed";
+  function pathOf(url) { var a = document.createElement("a"); a.href = url; return a.pathname; }
+  document.addEventListener("htmx:pushedIntoHistory", function () {
+    Array.prototype.forEach.call(document.querySelectorAll(
+      "form[action$='/language'] input[name=next], form[action$='/display'] input[name=next]"),
+      function (input) { input.value = location.pathname + location.search; });
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[action$='/language'], form[action$='/display']")) { return; }
+    var next = form.querySelector("input[name=next]");
+    var fields = [];
+    Array.prototype.forEach.call(document.querySelectorAll("main input[id], main textarea[id], main select[id]"), function (el) {
+      if (/^(hidden|password|file|submit|button)$/.test(el.type)) { return; }
+      if (el.type === "checkbox" || el.type === "radio") {
+        if (el.checked) { fields.push({ id: el.id, checked: true }); }
+      } else if (el.value) {
+        fields.push({ id: el.id, value: el.value });
+      }
+    });
+    if (!fields.length || !next) { return; }
+    try { sessionStorage.setItem(KEPT, JSON.stringify({ path: pathOf(next.value), fields: fields })); } catch (ignore) { /* blocked */ }
+  });
+  function restoreTyped() {
+    var kept = null;
+    try {
+      kept = JSON.parse(sessionStorage.getItem(KEPT) || "null");
+      sessionStorage.removeItem(KEPT);
+    } catch (ignore) { return; }
+    if (!kept || kept.path !== location.pathname) { return; }
+    kept.fields.forEach(function (field) {
+      var el = document.getElementById(field.id);
+      if (!el) { return; }
+      if (field.checked) {
+        el.checked = true;
+      } else if (!el.value) {  // what the page itself shows wins
+        el.value = field.value;
+        el.dispatchEvent(new Event("input", { bubbles: true }));  // the extra field adapts
+      }
+    });
+  }
+  // Once htmx has set up the page, so that the restored code and number adapt the extra
+  // field like typing does; without htmx, as soon as the page is there.
+  if (window.htmx) {
+    document.addEventListener("htmx:load", function once(event) {
+      if (event.target !== document.body) { return; }
+      document.removeEventListener("htmx:load", once);
+      restoreTyped();
+    });
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", restoreTyped);
+  } else {
+    restoreTyped();
+  }
   document.addEventListener("htmx:sendError", function (event) {
     var region = document.getElementById("verify-result");
     var message = document.body.getAttribute("data-offline-message");
