@@ -341,7 +341,7 @@ def test_error_pages(pseudo, client, checker):
     check(checker, problems, "404", client.get("/no-such-page"))
     check(checker, problems, "405", client.delete("/verify"))
     pseudo.config["WTF_CSRF_ENABLED"] = True
-    check(checker, problems, "expired form", client.post("/language", data={"lang": "en"}))
+    check(checker, problems, "expired form", client.post("/login", data={"login": "a@b.cn"}))
     check(checker, problems, "expired verify form", client.post("/verify", data={}))
     if problems:
         pytest.fail(report(problems), pytrace=False)
