@@ -60,11 +60,17 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def error_text(status: int) -> str:
+    """What the error page of ``status`` says, for a script to say it where a page cannot go."""
+    text = ERRORS.get(status, ERRORS[500])[1]
+    return str(text) % {"limit": _limit_text(current_app)} if status == 413 else str(text)
+
+
 def render_error(status: int, message=None):
     title, default_message = ERRORS.get(status, ERRORS[500])
     text = message or default_message
     if status == 413:
-        text = str(default_message) % {"limit": _limit_text(current_app)}
+        text = error_text(413)
     if wants_json():
         body = {"error": status, "message": str(text)}
         if status == 429:
@@ -93,6 +99,7 @@ def unavailable():
 
 
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["error_text"] = error_text
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):

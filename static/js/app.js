@@ -52,13 +52,19 @@
     var field = document.getElementById(link.getAttribute("href").slice(1));
     if (field) { event.preventDefault(); field.focus(); }
   });
-  // A network failure or server error never leaves the visitor guessing.
+  // A refusal or a server error never leaves the visitor guessing: a photo too large, too
+  // many requests, or our own failure is said where the result would have come, in view.
   document.addEventListener("htmx:responseError", function (event) {
     var region = document.getElementById("verify-result");
-    var message = document.body.getAttribute("data-error-message");
-    if (region && message && event.detail.elt && event.detail.elt.id === "verify-form") {
-      region.textContent = message;
-    }
+    var elt = event.detail.elt;
+    if (!region || !elt || ["verify-form", "scan-form", "photo-form"].indexOf(elt.id) < 0) { return; }
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    var message = document.body.getAttribute("data-message-" + status)
+      || document.body.getAttribute("data-error-message");
+    if (!message) { return; }
+    region.textContent = message;
+    region.setAttribute("tabindex", "-1");
+    region.focus();
   });
   // Phones: "Menu" opens the folded header menu. Without this file the link opens it by
   // :target and "Close menu" folds it again; here it is a disclosure that keeps the URL.

@@ -85,6 +85,18 @@ def test_switching_the_language_keeps_what_was_typed(page):
     expect(page.locator("#invoice_code")).to_have_value("")
 
 
+def test_a_photo_too_large_is_said_in_view(page):
+    """With JavaScript the server's 413 left the page as it was: nothing said, nothing moved."""
+    page.goto("/verify")
+    page.locator("#photo").set_input_files(
+        {"name": "big.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8" + bytes(11 * 1024 * 1024)})
+    page.locator("#photo-form button[type=submit]").click()
+    result = page.locator("#verify-result")
+    expect(result).to_contain_text("larger than 10 MB")
+    expect(result).to_be_focused()
+    expect(result).to_be_in_viewport()
+
+
 def test_bad_submit_moves_focus_to_the_error_summary(page):
     page.goto("/verify")
     page.get_by_role("textbox", name="Invoice number", exact=True).fill("123")
