@@ -107,7 +107,7 @@ def schema_fields(
         fields.append(Field(
             name=path, type=type_label(doc, sub), required=name in required,
             description=sub.get("description", ""),
-            values=tuple(str(v) for v in sub.get("enum", ())),
+            values=tuple("null" if v is None else str(v) for v in sub.get("enum", ())),
         ))
         if sub.get("type") == "array" and resolve(doc, sub.get("items")).get("properties"):
             fields.extend(schema_fields(doc, sub["items"], f"{path}[].", depth + 1))
@@ -311,6 +311,8 @@ def _answers(doc: dict, operation: dict) -> list[Answer]:
         content = response.get("content", {}).get("application/json", {})
         schema = content.get("schema")
         example = content.get("example", example_value(doc, schema) if schema else None)
+        if isinstance(example, dict) and isinstance(example.get("error"), int) and status.isdigit():
+            example["error"] = int(status)  # the shared error body names its own status
         fields = schema_fields(doc, schema) if schema else []
         body = json.dumps(example, ensure_ascii=False, indent=2) if example is not None else ""
         # An object with no fields of its own (the OpenAPI document itself) shows no shape.
@@ -487,5 +489,5 @@ def developers():
         "developers/page.html", doc=doc, operations=ops, base_url=base_url,
         limits=limits, daily_limit=config["YANPIAO_DAILY_LIMIT"], token_page=token_page,
         token_variable=TOKEN_VARIABLE, common_errors=COMMON_ERRORS, changelog=CHANGELOG,
-        common_body=json.dumps({"error": 404, "message": "…"}, indent=2),
+        common_body=json.dumps({"error": 404, "message": "…"}, ensure_ascii=False, indent=2),
     )

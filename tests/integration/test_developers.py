@@ -112,6 +112,17 @@ def example_kind(run) -> str:
     return "curl" if run is run_curl else "python"
 
 
+def test_bodies_are_shown_as_json_says_them(client):
+    """A nullable status was listed as Python's "None", the common error body showed
+    "\\u2026", and each error answer's shape said "error": 1 instead of its status."""
+    page = html.unescape(client.get("/developers", headers={"Accept-Language": "en"})
+                         .get_data(as_text=True))
+    assert '<code dir="ltr">None</code>' not in page and '<code dir="ltr">null</code>' in page
+    assert "\\u2026" not in page
+    assert '"error": 1,' not in page
+    assert '"error": 401,' in page and '"error": 404,' in page
+
+
 def test_without_demo_data_there_is_no_demo_example(app, client, demo_registry):
     app.config["YANPIAO_DEMO"] = False
     titles = [example["title"] for example in examples_on(page_text(client))]
