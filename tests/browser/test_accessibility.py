@@ -447,7 +447,7 @@ def summarise(violations: list[dict]) -> str:
 
 
 # Colours do not depend on the language; Arabic adds right-to-left to the larger text.
-CONTRAST_LANGS = ("ar",)
+CONTRAST_LANGS = ("ar", "ru")  # right to left; the longest words
 WHOLE_PAGE_LANGS = ("ar",)  # the whole page on the phone, to look at right-to-left layout
 
 
