@@ -106,17 +106,17 @@ def safe_next(default_endpoint: str = "verify.verify") -> str:
     target = request.form.get("next") or url_for(default_endpoint)
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return url_for(default_endpoint)
-    path = urlsplit(target).path
+    original = path = urlsplit(target).path
     routes = current_app.url_map.bind("")
     while path:
         try:
             routes.match(path, method="GET")
         except RequestRedirect:
-            return target if path == urlsplit(target).path else path
+            pass  # it opens, after a redirect
         except HTTPException:
             path = path.rsplit("/", 1)[0]
             continue
-        return target if path == urlsplit(target).path else path
+        return target if path == original else path
     return url_for(default_endpoint)
 
 
