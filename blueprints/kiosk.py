@@ -192,7 +192,7 @@ def keypad():
     if visit is None:
         return _no_visit()
     kiosk.touch(db.session, visit, utcnow())
-    form = VerifyForm()
+    form = VerifyForm(data=_shown_fields(visit) if request.args.get("correct") else None)
     if form.validate_on_submit():
         kiosk.verify_for_visit(db.session, visit, form.verification_request,
                                settings=verification_settings(), now=utcnow())
@@ -200,6 +200,12 @@ def keypad():
     plan = plan_fields(form.invoice_code.data or "", form.invoice_number.data or "")
     status = 422 if form.is_submitted() else 200
     return render_template("kiosk/keypad.html", form=form, plan=plan, camera=camera_view()), status
+
+
+def _shown_fields(visit: kiosk.KioskVisit) -> dict | None:
+    """What was typed or read for the verdict on screen: "Correct the details" starts there."""
+    result = _shown_result(visit)
+    return result.request.given_fields() if result and result.request else None
 
 
 @bp.post("/another")

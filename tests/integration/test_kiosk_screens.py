@@ -278,6 +278,22 @@ def test_a_keypad_entry_with_mistakes_shows_them(visitor, fields, message):
     assert message in html and 'id="error-summary"' in html and "data-keypad" in html
 
 
+def test_a_mismatch_is_corrected_from_what_was_typed(kiosk_app, visitor):
+    """After "details don't match" both ways back led to an empty keypad: 30 digits again."""
+    visitor.post("/kiosk/keypad", data={**TYPED, "check_code": "000000"})
+    html = visitor.get("/kiosk/scan").get_data(as_text=True)
+    assert "Details don" in html and 'href="/kiosk/keypad?correct=1"' in html
+    page = visitor.get("/kiosk/keypad?correct=1").get_data(as_text=True)
+    for name in ("invoice_code", "invoice_number", "issue_date"):
+        assert f'value="{TYPED[name]}"' in page, name
+    assert 'value="000000"' in page
+    assert 'href="/kiosk/scan"' in page  # back to the verdict, camera or not
+    assert 'value="000000"' not in visitor.get("/kiosk/keypad").get_data(as_text=True)
+    # A valid invoice needs no correcting.
+    visitor.post("/kiosk/keypad", data=TYPED)
+    assert "?correct=1" not in visitor.get("/kiosk/scan").get_data(as_text=True)
+
+
 def test_check_another_puts_the_verdict_away(kiosk_app, visitor):
     visitor.post("/kiosk/keypad", data=TYPED)
     assert visitor.post("/kiosk/another").headers["Location"] == "/kiosk/scan"
