@@ -34,8 +34,13 @@ def home():
 
 
 def _render(form: VerifyForm, result=None, notice: str | None = None, status: int = 200,
-            scan_form: ScanForm | None = None, photo_form: PhotoForm | None = None):
-    """The verify page, or for htmx the result plus the form bodies that changed."""
+            scan_form: ScanForm | None = None, photo_form: PhotoForm | None = None,
+            refresh_typed: bool = True):
+    """The verify page, or for htmx the result plus the form bodies that changed.
+
+    ``refresh_typed`` False: the typed form is left as it is on the visitor's screen (a
+    refused scan or photo knows nothing of what was typed there, and would empty it).
+    """
     plan = plan_fields(form.invoice_code.data or "", form.invoice_number.data or "")
     return page_or_fragment(
         "verify/page.html", "verify/_response.html", status=status,
@@ -43,6 +48,7 @@ def _render(form: VerifyForm, result=None, notice: str | None = None, status: in
         scan_form=scan_form or ScanForm(formdata=None),
         photo_form=photo_form or PhotoForm(formdata=None),
         refresh_scan=scan_form is not None, refresh_photo=photo_form is not None,
+        refresh_typed=refresh_typed,
     )
 
 
@@ -107,7 +113,8 @@ def scan():
     scan_form = ScanForm()
     if not scan_form.validate_on_submit():
         status = 200 if wants_fragment() else 422
-        return _render(VerifyForm(formdata=None), status=status, scan_form=scan_form)
+        return _render(VerifyForm(formdata=None), status=status, scan_form=scan_form,
+                       refresh_typed=False)
     return _verify_payload(scan_form, EntryPath.SCANNER, scan_form=ScanForm(formdata=None))
 
 
@@ -117,7 +124,8 @@ def photo():
     photo_form = PhotoForm()
     if not photo_form.validate_on_submit():
         status = 200 if wants_fragment() else 422
-        return _render(VerifyForm(formdata=None), status=status, photo_form=photo_form)
+        return _render(VerifyForm(formdata=None), status=status, photo_form=photo_form,
+                       refresh_typed=False)
     return _verify_payload(photo_form, photo_form.entry_path, photo_form=PhotoForm(formdata=None))
 
 

@@ -4,7 +4,10 @@
   function focusAfterSwap(event) {
     var target = event.detail && event.detail.target;
     if (!target || target.id !== "verify-result") { return; }
-    var summary = document.querySelector(".error-summary");
+    // The errors of the form just sent, not an older box left on another form.
+    var sent = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var summary = (sent && sent.querySelector && sent.querySelector(".error-summary"))
+      || target.querySelector(".error-summary");
     if (summary) { summary.focus(); return; }
     var verdict = document.getElementById("verdict-title");
     if (verdict) { verdict.focus(); }

@@ -97,6 +97,19 @@ def test_a_photo_too_large_is_said_in_view(page):
     expect(result).to_be_in_viewport()
 
 
+def test_a_refused_scan_keeps_the_typed_form_and_its_errors_take_focus_later(page):
+    """A refused scan emptied the typed form; the typed form's errors then lost the focus to
+    the scanner's older error box at the top of the page."""
+    page.goto("/verify")
+    page.get_by_role("textbox", name="Invoice code", exact=True).fill("12")
+    page.locator("#qr").fill("not a code")
+    page.locator("#scan-form button[type=submit]").click()
+    expect(page.locator("#scan-form .error-summary")).to_be_focused()
+    expect(page.locator("#invoice_code")).to_have_value("12")
+    page.locator("#verify-form button[type=submit]").click()
+    expect(page.locator("#verify-form .error-summary")).to_be_focused()
+
+
 def test_bad_submit_moves_focus_to_the_error_summary(page):
     page.goto("/verify")
     page.get_by_role("textbox", name="Invoice number", exact=True).fill("123")

@@ -70,6 +70,17 @@ def test_garbage_qr_text_gets_a_clear_message(client, text):
     assert "verdict" not in page
 
 
+def test_a_refused_scan_or_photo_leaves_the_typed_form_alone(client):
+    """With htmx the answer also replaced the typed form's body, emptying what the visitor
+    had typed there before trying the scanner or a photo."""
+    for url, data in (("/verify/scan", {"qr": "not a code"}),
+                      ("/verify/photo", {"photo": (io.BytesIO(b"text, not an image"), "x.jpg")})):
+        body = client.post(url, data=data, headers={**HTMX, "Accept-Language": "en"},
+                           content_type="multipart/form-data").get_data(as_text=True)
+        assert "There is a problem" in body, url
+        assert 'id="verify-form-body"' not in body, url
+
+
 def test_empty_scan(client):
     response = client.post("/verify/scan", data={"qr": "  "}, headers={**HTMX, "Accept-Language": "en"})
     assert "Scan the invoice" in response.get_data(as_text=True)
