@@ -121,7 +121,10 @@ class PhotoForm(CheckForm):
         upload = self.photo.data
         data = upload.read() if upload else b""
         if not data:
-            self.photo.errors = [str(PHOTO_REQUIRED)]
+            # A file with nothing in it (a failed download, a photo still syncing) was chosen.
+            chosen = upload is not None and bool(upload.filename)
+            self.photo.errors = [decode_error_message("empty_file") if chosen
+                                 else str(PHOTO_REQUIRED)]
             return False
         kind = sniff_file_type(data)
         self.entry_path = EntryPath.PDF if kind in ("pdf", "ofd") else EntryPath.PHOTO

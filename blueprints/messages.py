@@ -228,7 +228,7 @@ SEVERAL_INVOICES = _l(
 _CORRUPT = _l("This file is damaged or incomplete. Send it again, or take a new photo.")
 _UNSAFE = _l("This file cannot be opened safely. Ask the seller for a new copy.")
 DECODE_ERRORS = {
-    "empty_file": PHOTO_REQUIRED,
+    "empty_file": _l("The file you chose is empty. Choose the photo or file again."),
     "unsupported_type": _l(
         "This kind of file cannot be read. Send a JPEG, PNG, WebP or BMP photo, or a PDF or "
         "OFD e-invoice."

@@ -26,6 +26,8 @@ def _code(text: str) -> dict:
 def decode():
     upload = request.files.get("file")
     data = upload.read() if upload else b""
+    if upload is not None and upload.filename and not data:
+        return jsonify(error="empty_file", message=decode_error_message("empty_file")), 422
     if not data:
         return jsonify(error="no_file", message=_("Send the image or file in a multipart field named “file”.")), 422
     # OpenCV and PDFium load with the first file a worker decodes, not with every worker.

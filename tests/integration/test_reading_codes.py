@@ -120,7 +120,7 @@ def bomb() -> bytes:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"", "Choose a photo"),
+        (b"", "The file you chose is empty"),
         (b"%!PS-Adobe-3.0 not an image", "This kind of file cannot be read"),
         (b"\x89PNG\r\n\x1a\n" + b"\0" * 50, "damaged or incomplete"),
         (encode(np.full((400, 400, 3), 255, np.uint8), "png"), "No invoice QR code was found"),
@@ -192,7 +192,7 @@ def test_decode_api_ofd(client, stored):
 
 @pytest.mark.parametrize(
     ("content", "reason"),
-    [(b"", "no_file"), (b"GIF89a....", "unsupported_type"), (b"\xff\xd8\xff\xe0" + b"\0" * 10, "corrupt_image")],
+    [(b"", "empty_file"), (b"GIF89a....", "unsupported_type"), (b"\xff\xd8\xff\xe0" + b"\0" * 10, "corrupt_image")],
 )
 def test_decode_api_errors(client, content, reason):
     response = client.post("/api/v1/decode", data={"file": (io.BytesIO(content), "a")},
@@ -200,3 +200,10 @@ def test_decode_api_errors(client, content, reason):
     assert response.status_code == 422
     assert response.get_json()["error"] == reason
     assert response.get_json()["message"]
+
+
+def test_decode_api_without_a_file_says_which_field_it_needs(client):
+    """A 0-byte file answered no_file as if none had been sent; empty_file was documented
+    but never given."""
+    response = client.post("/api/v1/decode", data={}, content_type="multipart/form-data")
+    assert (response.status_code, response.get_json()["error"]) == (422, "no_file")
