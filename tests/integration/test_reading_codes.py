@@ -1,6 +1,7 @@
 """Scanner keystrokes, photos, PDF and OFD files: each ends in the same verification."""
 
 import io
+import re
 import zipfile
 
 import numpy as np
@@ -79,6 +80,14 @@ def test_a_refused_scan_or_photo_leaves_the_typed_form_alone(client):
                            content_type="multipart/form-data").get_data(as_text=True)
         assert "There is a problem" in body, url
         assert 'id="verify-form-body"' not in body, url
+
+
+def test_the_photo_field_offers_the_camera_and_the_files_alike(client):
+    """capture="environment" made phones open the camera only: no way to pick a photo taken
+    before, or the PDF or OFD e-invoice the field's hint asks for."""
+    page = client.get("/verify").get_data(as_text=True)
+    field = re.search(r'<input type="file" id="photo"[^>]*>', page).group(0)
+    assert "capture" not in field and ".pdf" in field and ".ofd" in field
 
 
 def test_empty_scan(client):
