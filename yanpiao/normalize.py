@@ -23,6 +23,8 @@ _DATE_PATTERNS = (
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
 )
 _AMOUNT = re.compile(r"^-?\d+(\.\d{1,2})?$")
+_CURRENCY_BEFORE = re.compile(r"^-?(?:CN¥|CNY|RMB|¥)", re.IGNORECASE)
+_CURRENCY_AFTER = re.compile(r"(?:CN¥|CNY|RMB|元)$", re.IGNORECASE)
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d*)?$")
 
 
@@ -55,14 +57,15 @@ class AmountTooLarge(ValueError):
 
 
 def parse_amount(text: str) -> Decimal:
-    """Yuan to the cent from ``1,234.5``, ``¥1234.50``, ``１２３４``, ``1234元``.
+    """Yuan to the cent from ``1,234.5``, ``¥1234.50``, ``CN¥1,234.50``, ``１２３４``, ``1234元``.
 
     Raises ``AmountTooLarge`` beyond ``MAX_AMOUNT``, ``ValueError`` for anything else unread.
     """
     cleaned = re.sub(r"\s+", "", fold(text))
-    cleaned = cleaned.removeprefix("¥").removeprefix("RMB").removesuffix("元")
-    if cleaned.startswith("-¥"):
-        cleaned = "-" + cleaned[2:]
+    # "CN¥64,990.00" and "64,990.00 CN¥" are how this site itself shows yuan in some languages.
+    cleaned = _CURRENCY_BEFORE.sub(lambda m: "-" if m.group(0).startswith("-") else "", cleaned,
+                                   count=1)
+    cleaned = _CURRENCY_AFTER.sub("", cleaned, count=1)
     if _THOUSANDS.match(cleaned):
         cleaned = cleaned.replace(",", "")
     if cleaned.endswith("."):

@@ -57,6 +57,12 @@ def test_parse_date_refuses(text):
         ("1234元", "1234.00"),
         ("-100.00", "-100.00"),
         ("1234.", "1234.00"),
+        ("-¥100", "-100.00"),
+        # As the site shows amounts in English and Russian (Babel's CN¥), copied back.
+        ("CN¥64,990.00", "64990.00"),
+        ("64,990.00 CN¥", "64990.00"),
+        ("CNY 100", "100.00"),
+        ("rmb100", "100.00"),
     ],
 )
 def test_parse_amount(text, expected):
