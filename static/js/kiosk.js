@@ -46,7 +46,13 @@
     if (voice) { utterance.voice = voice; }
     synth.speak(utterance);
   }
-  function textOf(element) { return element ? element.textContent.replace(/\s+/g, " ").trim() : ""; }
+  // What a screen reader would say: hidden icons ("✓", "i") are not read out.
+  function textOf(element) {
+    if (!element) { return ""; }
+    var copy = element.cloneNode(true);
+    Array.prototype.forEach.call(copy.querySelectorAll("[aria-hidden=true]"), function (hidden) { hidden.remove(); });
+    return copy.textContent.replace(/\s+/g, " ").trim();
+  }
   function verdictText(section) {
     return [textOf(section.querySelector("h2")), textOf(section.querySelector(".kiosk-explanation p"))]
       .filter(Boolean).join(". ");
@@ -59,9 +65,11 @@
     Array.prototype.forEach.call(document.querySelectorAll(".kiosk-speech"), function (group) { group.hidden = true; });
   }
   function speakScreen() {
+    // Mistakes in what was typed come first: the keypad's own instructions would not say them.
+    var errors = document.querySelector(".error-summary");
     var verdict = document.querySelector(".kiosk-verdict");
     var main = document.getElementById("main");
-    speak(verdict ? verdictText(verdict) : main && main.getAttribute("data-speak"));
+    speak(errors ? textOf(errors) : verdict ? verdictText(verdict) : main && main.getAttribute("data-speak"));
   }
   if (speechOn) {
     // Voices load asynchronously in Chromium: speak once they are known, or after a moment.

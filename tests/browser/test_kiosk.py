@@ -285,6 +285,39 @@ def test_the_accessibility_mode_is_large_low_and_spoken(browser, plain_kiosk):
     context.close()
 
 
+def spoken_after(page, action) -> list[str]:
+    """What the kiosk says after ``action`` (speechSynthesis replaced by a recorder)."""
+    page.evaluate("window.__spoken = []")
+    action()
+    deadline = time.monotonic() + 5
+    while not page.evaluate("window.__spoken.length") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return [entry["text"] for entry in page.evaluate("window.__spoken")]
+
+
+def test_speech_says_the_mistakes_and_the_verdict_in_words(browser, plain_kiosk):
+    """A keypad entry with mistakes spoke only the keypad's instructions, and a verdict was
+    spoken with its hidden icon first ("✓ Valid invoice")."""
+    context, page = screen(browser, plain_kiosk)
+    context.add_init_script("""
+      window.__spoken = [];
+      if (window.speechSynthesis) {
+        speechSynthesis.speak = u => window.__spoken.push({text: u.text, lang: u.lang});
+        speechSynthesis.cancel = () => {};
+      }""")
+    start(page)
+    if not page.evaluate("'speechSynthesis' in window"):
+        pytest.skip("this chromium has no speech synthesis")
+    page.get_by_role("button", name="Accessibility").click()
+    page.goto("/kiosk/keypad")
+    spoken = spoken_after(page, lambda: page.get_by_role("button", name="Verify", exact=True).click())
+    assert spoken and spoken[0].startswith("There is a problem"), spoken
+    type_on_keypad(page)
+    spoken = spoken_after(page, lambda: page.get_by_role("button", name="Verify", exact=True).click())
+    assert spoken and spoken[0].startswith("Valid invoice"), spoken
+    context.close()
+
+
 def on_screen(page, locator) -> bool:
     box = locator.bounding_box()
     main = page.locator("main").bounding_box()
