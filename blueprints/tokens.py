@@ -56,6 +56,8 @@ def revoke(token_id: int):
     if not RevokeForm().validate_on_submit():
         abort(400)
     if not revoke_token(db.session, current_user.id, token_id):
-        abort(404)
+        if not any(token.id == token_id for token in user_tokens(db.session, current_user.id)):
+            abort(404)
+        # Revoked already: the second click of a double click, or another tab.
     flash(_("The token was revoked. Scripts using it can no longer send batches."))
     return redirect(url_for("tokens.tokens"), code=303)

@@ -484,6 +484,10 @@ def test_api_refuses_missing_wrong_and_revoked_tokens(app, client, token):
     response = api_upload(api, token, csv_file([typed(0)]))
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    # The second click of a double click on "Revoke" landed on the 404 page.
+    again = client.post(f"/account/tokens/{token_id}/revoke")
+    assert again.status_code == 303
+    assert client.post(f"/account/tokens/{token_id + 99}/revoke").status_code == 404
 
 
 def test_a_token_sees_only_its_own_users_jobs(app, client, token, runner, stored_invoices):
@@ -506,6 +510,11 @@ def test_api_refuses_unusable_files(client, token):
     assert response.status_code == 422
     assert response.get_json()["problem"] == "headers"
     assert client.post("/api/v1/batch", headers=bearer(token)).status_code == 422
+
+
+def test_the_account_page_leads_to_the_tokens(client, user):
+    """The developers page sends integrators to their account page, which had no link."""
+    assert 'href="/account/tokens"' in client.get("/account").get_data(as_text=True)
 
 
 def test_token_page_lists_prefixes_and_never_the_token_again(client, token):
