@@ -66,8 +66,9 @@ def error_text(status: int) -> str:
     return str(text) % {"limit": _limit_text(current_app)} if status == 413 else str(text)
 
 
-def render_error(status: int, message=None):
-    title, default_message = ERRORS.get(status, ERRORS[500])
+def render_error(status: int, message=None, title=None):
+    default_title, default_message = ERRORS.get(status, ERRORS[500])
+    title = title or default_title
     text = message or default_message
     if status == 413:
         text = error_text(413)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from yanpiao.history import find_record
 from yanpiao.requests import plan_fields
@@ -15,6 +16,7 @@ from yanpiao.verification import (
 )
 
 from .context import history_owner, owner_key, signed_in_user_id, verification_settings
+from .errors import render_error
 from .ext import db, limiter
 from .forms import CheckForm, PhotoForm, ScanForm, VerifyForm
 from .render import page_or_fragment, wants_fragment
@@ -133,7 +135,12 @@ def photo():
 def show_result(receipt_id: str):
     record = find_record(db.session, history_owner(), receipt_id)
     if record is None:
-        abort(404)
+        # The address looks shareable (htmx puts it in the address bar), but a check is only
+        # its maker's: say so, rather than "check the address".
+        return render_error(404, title=_("This result is not shown here"), message=_(
+            "A check's result is shown only in the browser or account that made it. To show "
+            "it to someone, send them its receipt link; to see the invoice's state yourself, "
+            "verify it again."))
     result = result_from_record(db.session, record, verification_settings())
     form = VerifyForm(data=result.request.given_fields() if result.request else None)
     return _render(form, result)

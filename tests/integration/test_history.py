@@ -154,7 +154,11 @@ def test_nobody_reaches_another_users_checks_by_their_id(app, fields, make_user)
     receipt = check(owner, fields)
     for intruder in (mallory, anonymous):
         assert intruder.get(f"/history/{receipt}").status_code == 404
-        assert intruder.get(f"/verify/results/{receipt}").status_code == 404
+        elsewhere = intruder.get(f"/verify/results/{receipt}", headers={"Accept-Language": "en"})
+        assert elsewhere.status_code == 404
+        # The address bar showed it like a shareable link: the page says what it is.
+        assert "shown only in the browser or account that made it" in html.unescape(
+            elsewhere.get_data(as_text=True))
         assert intruder.post(f"/history/{receipt}/delete").status_code == 404
         assert intruder.post(f"/history/{receipt}/verify-again").status_code == 404
         intruder.post("/history/delete-all")
