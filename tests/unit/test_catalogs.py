@@ -224,3 +224,13 @@ def test_the_isolate_check_sees_a_bare_date():
     assert unisolated("مثل 2024-10-25 أو 20241025.") == ["2024-10-25"]
     assert unisolated("مثل \u20662024-10-25\u2069 أو 20241025.") == []
     assert unisolated("ليس %(value)s") == ["%(value)s"]
+
+
+def test_arabic_dual_forms_do_not_repeat_the_number():
+    """Arabic says two of a thing with the dual alone ("مرتين", "فاتورتان"): the catalog's
+    dual forms put the number before it, "2 مرتين", which reads "2 twice"."""
+    catalog = read_catalog(catalog_path("ar"), locale="ar")
+    doubled = [short(key(m)[1], 50) for m in catalog
+               if m.id and isinstance(m.string, (tuple, list)) and len(m.string) > 2
+               and "%(num)d" in (m.string[2] or "")]
+    assert not doubled, "dual forms (msgstr[2]) with %(num)d:\n" + listing(doubled)
