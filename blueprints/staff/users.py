@@ -10,7 +10,7 @@ from sqlalchemy import select
 from yanpiao.accounts import Role, User
 from yanpiao.audit import AuditEvent, Subject
 from yanpiao.db import utcnow
-from yanpiao.staff_accounts import PASSWORD_MIN, StaffError, create_account, set_active
+from yanpiao.staff_accounts import PASSWORD_MIN, StaffError, create_account, is_email, set_active
 from yanpiao.staff_accounts import change_role as change_account_role
 from yanpiao.staff_accounts import staff_members
 
@@ -64,6 +64,13 @@ def users():
 def create_staff():
     form = NewStaffForm()
     if not form.validate_on_submit():
+        return _render(form, 422)
+    # Every problem at once, not one per attempt: the account rules check one at a time.
+    if not is_email(form.email.data):
+        form.email.errors = [_problem("email")]
+    if len(form.password.data) < PASSWORD_MIN:
+        form.password.errors = [_problem("password")]
+    if form.email.errors or form.password.errors:
         return _render(form, 422)
     try:
         user = create_account(db.session, form.email.data, form.password.data, Role(form.role.data),

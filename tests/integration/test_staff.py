@@ -428,6 +428,16 @@ def test_creating_a_staff_account_explains_problems(as_role, data, message):
     assert response.status_code == 422 and message in response.get_data(as_text=True)
 
 
+def test_creating_a_staff_account_names_every_problem_at_once(as_role):
+    """A bad email address and a short password: only the email was named, and the password
+    only after that was corrected."""
+    response = as_role(Role.ADMIN).post("/staff/users", data={
+        "email": "nobody", "password": "short", "role": "staff"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Enter an email address" in html and "at least 12 characters" in html
+
+
 def test_an_admin_cannot_lock_themselves_out(as_role):
     admin = as_role(Role.ADMIN, "boss@example.com")
     for action, data in (("active", {"active": "0"}), ("role", {"role": "staff"})):
