@@ -37,7 +37,7 @@ def home():
 
 def _render(form: VerifyForm, result=None, notice: str | None = None, status: int = 200,
             scan_form: ScanForm | None = None, photo_form: PhotoForm | None = None,
-            refresh_typed: bool = True):
+            refresh_typed: bool = True, notice_for: str = "typed"):
     """The verify page, or for htmx the result plus the form bodies that changed.
 
     ``refresh_typed`` False: the typed form is left as it is on the visitor's screen (a
@@ -50,7 +50,7 @@ def _render(form: VerifyForm, result=None, notice: str | None = None, status: in
         scan_form=scan_form or ScanForm(formdata=None),
         photo_form=photo_form or PhotoForm(formdata=None),
         refresh_scan=scan_form is not None, refresh_photo=photo_form is not None,
-        refresh_typed=refresh_typed,
+        refresh_typed=refresh_typed, notice_for=notice_for,
     )
 
 
@@ -161,12 +161,17 @@ def extra_fields():
 
 
 def redisplay_after_csrf_error(message: str):
-    """An expired form is shown again with everything the visitor typed."""
+    """An expired form is shown again with everything the visitor typed, and the notice by
+    that form (the scanner and photo forms are at the top of the page, the typed one below);
+    with htmx the other forms stay as they are on the screen."""
     form = VerifyForm(formdata=None)
-    scan_form = None
+    forms: dict = {}
     if request.endpoint == "verify.scan":
-        scan_form = ScanForm(formdata=None, data={"qr": request.form.get("qr", "")})
+        forms = {"scan_form": ScanForm(formdata=None, data={"qr": request.form.get("qr", "")}),
+                 "notice_for": "scan", "refresh_typed": False}
+    elif request.endpoint == "verify.photo":
+        forms = {"photo_form": PhotoForm(formdata=None), "notice_for": "photo",
+                 "refresh_typed": False}
     else:
         form.process(request.form)
-    return _render(form, notice=message, status=200 if wants_fragment() else 400,
-                   scan_form=scan_form)
+    return _render(form, notice=message, status=200 if wants_fragment() else 400, **forms)

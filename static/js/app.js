@@ -6,7 +6,8 @@
     if (!target || target.id !== "verify-result") { return; }
     // The errors of the form just sent, not an older box left on another form.
     var sent = event.detail.requestConfig && event.detail.requestConfig.elt;
-    var summary = (sent && sent.querySelector && sent.querySelector(".error-summary"))
+    var boxes = ".error-summary, .notice[role=alert]";
+    var summary = (sent && sent.querySelector && sent.querySelector(boxes))
       || target.querySelector(".error-summary");
     if (summary) { summary.focus(); return; }
     var verdict = document.getElementById("verdict-title");

@@ -218,6 +218,20 @@ def test_htmx_post_with_stale_token_is_refused(csrf_client, stored):
     assert 'class="notice"' in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(("url", "body", "data"), [
+    ("/verify/scan", "scan-form-body", {"qr": "01,04,..."}),
+    ("/verify/photo", "photo-form-body", {}),
+])
+def test_an_expired_scan_or_photo_is_said_by_its_own_form(app, url, body, data):
+    """The notice went into the typed form's body, far below on a phone, and the htmx answer
+    emptied the typed form too."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = app.test_client().post(url, data=data, headers=HTMX)
+    page = response.get_data(as_text=True)
+    assert 'class="notice"' in page.split(f'id="{body}"', 1)[1]
+    assert 'id="verify-form-body"' not in page
+
+
 def test_htmx_header_token_is_accepted(csrf_client, stored):
     response = csrf_client.post(
         "/verify", data=form(stored), headers={**HTMX, "X-CSRFToken": csrf_client.token}
