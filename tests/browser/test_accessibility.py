@@ -512,6 +512,18 @@ def test_page(state, sites, site_routes):
                     pytrace=False)
 
 
+def test_the_history_shows_each_outcome_on_a_phone(sites):
+    """In Russian the history's third column, the outcome, was cut off at 360 px, inside a
+    table that scrolled sideways in its box."""
+    state = next(s for s in STATES if s.name == "history")
+    site = sites.get("ru", state.audience)
+    site.page.set_viewport_size({"width": 360, "height": 640})
+    site.open(state)
+    edges = site.page.eval_on_selector_all(
+        ".history-table .tag", "tags => tags.map(t => t.getBoundingClientRect().right)")
+    assert edges and max(edges) <= 360, edges
+
+
 TEXT_200_STATES = ["verify-errors", "verify-valid", "samples", "history", "faq", "feedback"]
 
 
