@@ -195,7 +195,11 @@ def _no_such_ticket():
 def _render_status(ticket, token: str, *, follow_up=None, rating=None, notice=None,
                    status: int = 200):
     response = current_app.make_response((render_template(
-        "feedback/status.html", ticket=ticket, token=token, progress=PROGRESS,
+        "feedback/status.html", ticket=ticket, token=token,
+        # Waiting for the reporter is a detour, not a stage: shown only while it is the case,
+        # not ticked off as done on a report that never asked them anything.
+        progress=[step for step in PROGRESS
+                  if step is not TicketStatus.WAITING or ticket.status_enum is step],
         follow_up=follow_up or FollowUpForm(formdata=None),
         rating=rating or RatingForm(formdata=None),
         notice=notice, sent=get_flashed_messages(category_filter=[SENT]),

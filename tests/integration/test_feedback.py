@@ -318,6 +318,7 @@ def test_a_ticket_from_submit_to_rating(app, reporter, staff):
     html = reporter.get(link).get_data(as_text=True)
     assert "It is 12345678." in html
     assert re.search(r'aria-current="step">.*?In progress', html, re.S)
+    assert "Waiting for the reporter" not in html.split('class="progress"', 1)[1].split("</ol>")[0]
 
     # Resolved: the reporter rates it, once.
     assert staff.post(f"/staff/feedback/{number}/status",
