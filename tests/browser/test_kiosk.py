@@ -198,6 +198,10 @@ def test_without_a_camera_a_keypad_entry_verifies(browser, plain_kiosk):
     expect(page).to_have_url(re.compile(r"/kiosk/keypad$"))
     # No OS keyboard: the fields take the on-screen keys only.
     assert page.locator("#invoice_code").get_attribute("inputmode") == "none"
+    # Upright, the sticky keys span the screen: the form scrolling behind showed at their side.
+    keys = page.locator("[data-keypad]").bounding_box()
+    form = page.locator("#verify-form").bounding_box()
+    assert keys["x"] <= form["x"] + 1 and keys["x"] + keys["width"] >= form["x"] + form["width"] - 1
     type_on_keypad(page, check_code="2944339")
     page.locator('[data-keypad] [data-key="back"]').click()  # one digit too many
     assert page.locator("#check_code").input_value() == RECORD["check_code"][-6:]
