@@ -32,6 +32,18 @@ def test_typed_invoice_shows_the_full_result(page):
     assert "/verify/results/" in page.url  # reload or share shows the same result
 
 
+def test_back_after_a_result_shows_what_was_typed(page):
+    """With htmx, Back after a result showed the form empty."""
+    page.goto("/verify")
+    fill(page)
+    page.get_by_role("button", name="Verify", exact=True).click()
+    expect(page.get_by_role("heading", name="Valid invoice")).to_be_visible()
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/verify$"))
+    expect(page.locator("#invoice_number")).to_have_value(RECORD["invoice_number"])
+    expect(page.locator("#check_code")).to_have_value("294433")
+
+
 def test_extra_field_adapts_while_typing_the_code(page):
     complaints = []
     page.on("console", lambda message: complaints.append(message.text))
