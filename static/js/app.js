@@ -112,9 +112,6 @@
       link.focus();
     }
   });
-  // A language or display switch loads the page again: what was typed in its forms comes
-  // back (without JavaScript it is lost; the switch itself still works). After an htmx
-  // result the address changed, so the switches return to it rather than to a blank form.
   // htmx keeps a copy of the page for Back, made from its HTML, which has the fields as the
   // page came, not as typed: write what was typed into the copy.
   document.addEventListener("htmx:beforeHistorySave", function () {
@@ -122,6 +119,9 @@
       input.setAttribute("value", input.value);
     });
   });
+  // A language or display switch loads the page again: what was typed in its forms comes
+  // back (without JavaScript it is lost; the switch itself still works). After an htmx
+  // result the address changed, so the switches return to it rather than to a blank form.
   var KEPT = "yanpiao:typed";
   function pathOf(url) { var a = document.createElement("a"); a.href = url; return a.pathname; }
   document.addEventListener("htmx:pushedIntoHistory", function () {
