@@ -67,11 +67,8 @@ def error_text(status: int) -> str:
 
 
 def render_error(status: int, message=None, title=None):
-    default_title, default_message = ERRORS.get(status, ERRORS[500])
-    title = title or default_title
-    text = message or default_message
-    if status == 413:
-        text = error_text(413)
+    title = title or ERRORS.get(status, ERRORS[500])[0]
+    text = message or error_text(status)
     if wants_json():
         body = {"error": status, "message": str(text)}
         if status == 429:

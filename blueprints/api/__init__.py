@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 
 from yanpiao.types import EntryPath, Outcome
 from yanpiao.db import utcnow
-from yanpiao.verification import VerificationResult, seconds_until_limits_restart
-from yanpiao.verification import verify as verify_invoice
+from yanpiao.verification import (VerificationResult, seconds_until_limits_restart,
+                                  verify as verify_invoice)
 
 from ..context import verification_settings
 from ..ext import db, limiter
