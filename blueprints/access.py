@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(session_id: str) -> User | None:
         user_id, _, stamp = session_id.partition(":")
-        if not user_id.isdigit():
+        if not user_id.isdecimal():
             return None
         user = db.session.get(User, int(user_id))
         if user is None or not user.active or not user.matches_session(stamp):

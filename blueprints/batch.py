@@ -110,7 +110,7 @@ def _filter_args() -> tuple[str, int]:
     if show not in FILTERS:
         show = RowFilter.ALL.value
     page = request.args.get("page", "1")
-    return show, int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1
+    return show, int(page) if page.isdecimal() and 0 < int(page) < 10**6 else 1
 
 
 @bp.get("/<job_id>")

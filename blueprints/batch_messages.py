@@ -61,7 +61,7 @@ def _params(raw: dict) -> dict:
     for name, value in raw.items():
         if name == "extra_field":
             params[name] = ExtraField(value)
-        elif isinstance(value, str) and value.isdigit():
+        elif isinstance(value, str) and value.isdecimal():
             params[name] = int(value)
         else:
             params[name] = value

@@ -92,7 +92,7 @@ def parse_source(text: str) -> Source:
     text = (text or "").strip()
     if not text:
         raise ValueError("no camera configured")
-    if text.isdigit():
+    if text.isdecimal():
         return Source("device", int(text))
     if "://" in text:
         return Source("url", text)

@@ -95,4 +95,4 @@ def region_of_digital_number(number: str) -> str | None:
 def year_of_code(code: str) -> int | None:
     """Two-digit year the code block was printed in, as a full year."""
     digits = code[4:6] if len(code) == 10 else code[5:7] if len(code) == 12 else ""
-    return 2000 + int(digits) if digits.isdigit() else None
+    return 2000 + int(digits) if digits.isdecimal() else None

@@ -234,6 +234,8 @@ def test_results_table_filters_and_pages(app, client, user, stored_invoices):
 
     # A filter nobody offers falls back to all rows instead of failing.
     assert client.get(f"/batch/{job_id}?show=nonsense&page=x").status_code == 200
+    # "¹" passes str.isdigit() but not int(): it answered 500.
+    assert client.get(f"/batch/{job_id}?page=%C2%B9").status_code == 200
 
 
 def test_downloads_as_csv_and_xlsx(app, client, user, stored_invoices):

@@ -81,3 +81,10 @@ def test_each_type_needs_its_extra_field(invoice_type, extra):
 def test_electronic_special_has_service_code_08():
     assert T.VAT_ELECTRONIC_SPECIAL.service_code == "08"
     assert T.VAT_SPECIAL.service_code == "01"
+
+
+def test_year_of_code_reads_only_digits_int_can_read():
+    """A superscript "¹" passes str.isdigit() but not int(): the fuzz test found a
+    ValueError here."""
+    assert codes.year_of_code("1100245130") == 2024
+    assert codes.year_of_code("00000¹0000") is None
