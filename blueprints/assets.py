@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import secrets
 import shutil
 from pathlib import Path
 
@@ -19,6 +21,22 @@ from whitenoise.compress import Compressor
 
 URL_PREFIX = "/assets/"
 _COMPRESSIBLE = {".css", ".js", ".svg", ".txt", ".json"}
+
+
+def _publish(source: Path, target: Path, compressor: Compressor | None) -> None:
+    """Write ``target`` and its compressed variants, each under a name of this process's own
+    first, then renamed into place. Several gunicorn workers build at once: with one shared
+    temporary name a worker's rename found the file already moved by another, and the worker
+    failed to boot; variants compressed in place could be read half written."""
+    tmp = target.with_name(f"{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    try:
+        shutil.copyfile(source, tmp)
+        for written in compressor.compress(str(tmp)) if compressor else ():
+            Path(written).replace(target.with_name(target.name + written[len(str(tmp)):]))
+        tmp.replace(target)  # last: a target that exists has its variants beside it
+    finally:
+        for left in tmp.parent.glob(tmp.name + "*"):
+            left.unlink(missing_ok=True)
 
 
 def build(static_dir: Path, out_dir: Path) -> dict[str, str]:
@@ -35,14 +53,11 @@ def build(static_dir: Path, out_dir: Path) -> dict[str, str]:
         target = out_dir / hashed
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(target.name + ".tmp")
-            shutil.copyfile(source, tmp)
-            tmp.replace(target)  # atomic: several gunicorn workers may build at once
-            if source.suffix in _COMPRESSIBLE:
-                for _ in compressor.compress(str(target)):
-                    pass
+            _publish(source, target, compressor if source.suffix in _COMPRESSIBLE else None)
         manifest[relative] = hashed
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    listing = out_dir / f"manifest.json.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    listing.write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    listing.replace(out_dir / "manifest.json")
     return manifest
 
 
