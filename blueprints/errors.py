@@ -109,6 +109,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        from . import kiosk
+
+        if kiosk.is_kiosk_address(request.path):  # no kiosk route matched: the kiosk's own page
+            return kiosk.error_outside_routes(exc)
         # Flask-Limiter adds Retry-After to 429s itself (RATELIMIT_HEADERS_ENABLED).
         return render_error(exc.code or 500)
 

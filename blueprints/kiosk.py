@@ -137,7 +137,7 @@ def kiosk_context():
 
 @bp.get("")
 def attract():
-    return render_template("kiosk/attract.html")
+    return render_template("kiosk/attract.html", camera=camera_view())
 
 
 @bp.post("/start")
@@ -260,6 +260,20 @@ def expired(_exc):
 @bp.errorhandler(HTTPException)
 def kiosk_error(exc: HTTPException):
     return render_template("kiosk/error.html", status=exc.code or 500), exc.code or 500
+
+
+def is_kiosk_address(path: str) -> bool:
+    return path == bp.url_prefix or path.startswith(bp.url_prefix + "/")
+
+
+def error_outside_routes(exc: HTTPException):
+    """A 404 or 405 under /kiosk that no kiosk route answered, on a kiosk screen: the site's
+    page would lead a locked kiosk out of the kiosk, to pages without a way back."""
+    status = exc.code or 500
+    response = current_app.make_response(
+        (render_template("kiosk/error.html", status=status, **kiosk_context()), status))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.errorhandler(Exception)

@@ -141,7 +141,9 @@
     ticker = window.setInterval(showCount, 250);
     overlay.querySelector("[data-idle-continue]").focus();
     beep();
-    speak(textOf(document.getElementById("kiosk-idle-title")) + " " + textOf(document.getElementById("kiosk-idle-text")));
+    speak(["kiosk-idle-title", "kiosk-idle-time", "kiosk-idle-text"].map(function (id) {
+      return textOf(document.getElementById(id));
+    }).join(" "));
   }
   function carryOn() {
     window.clearInterval(ticker);

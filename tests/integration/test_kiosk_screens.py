@@ -101,6 +101,20 @@ def test_the_attract_screen_names_each_language_in_itself_and_invites_a_touch(ki
     assert re.search(r"<a [^>]*href=\"(?!/kiosk)", html) is None
 
 
+def test_the_attract_screen_shows_the_way_in_the_kiosk_has(kiosk_app, camera):
+    """A kiosk without a camera told visitors to hold the invoice under the camera."""
+    client = english_client(kiosk_app)
+    kiosk_app.config["YANPIAO_CAMERA"] = "0"
+    html = client.get("/kiosk").get_data(as_text=True)
+    assert "Hold it under the camera" in html and "hold the invoice's QR code" in html
+    assert "Type the details with the keys on the screen" not in html
+    kiosk_app.config["YANPIAO_CAMERA"] = ""
+    html = client.get("/kiosk").get_data(as_text=True)
+    assert "camera" not in html.lower()
+    assert "Type the details with the keys on the screen" in html
+    assert "Find the code, number, date and amount on your invoice" in html
+
+
 def test_choosing_a_language_on_the_attract_screen(kiosk_app):
     client = english_client(kiosk_app)
     response = client.post("/language", data={"lang": "ar", "next": "/kiosk"})
@@ -122,12 +136,40 @@ def test_the_screens_of_a_visit_need_a_visit(kiosk_app):
     assert response.headers["HX-Redirect"] == "/kiosk"
 
 
+def test_an_unknown_kiosk_address_stays_on_the_kiosk_and_leads_back_to_the_visit(kiosk_app,
+                                                                                  visitor):
+    """The site's 404 page has the site's menu and footer: on a locked kiosk they led to pages
+    with no way back to the kiosk."""
+    for path, status in (("/kiosk/nothing-here", 404), ("/kiosk/start", 405)):
+        response = visitor.get(path)
+        html = response.get_data(as_text=True)
+        assert response.status_code == status, path
+        assert 'class="kiosk' in html and 'action="/kiosk/finish"' in html, path
+        assert "site-footer" not in html and 'href="/history"' not in html, path
+        assert response.headers["Cache-Control"] == "no-store"
+    html = visitor.get("/kiosk/nothing-here").get_data(as_text=True)
+    assert "This screen does not exist" in html and 'href="/kiosk/scan"' in html
+    # Before a visit the way back is the attract screen.
+    html = english_client(kiosk_app).get("/kiosk/nothing").get_data(as_text=True)
+    assert 'class="kiosk-button primary" href="/kiosk"' in html
+    # The site's other addresses keep the site's page.
+    html = visitor.get("/kiosks").get_data(as_text=True)
+    assert "Page not found" in html and 'action="/kiosk/finish"' not in html
+
+
 def test_every_screen_has_finish_and_the_accessibility_mode(visitor):
     for path in ("/kiosk", "/kiosk/scan", "/kiosk/keypad"):
         html = visitor.get(path).get_data(as_text=True)
         assert 'action="/kiosk/finish"' in html, path
         assert 'action="/kiosk/accessibility"' in html, path
         assert "Are you still there?" in html, path
+    # The warning's sentence says no number that the running count would contradict; the time
+    # left is read out once, when it opens.
+    seconds = visitor.application.config["YANPIAO_KIOSK_WARNING_SECONDS"]
+    assert f"{seconds} seconds left." in html and "When the count reaches 0" in html
+    assert re.search(r'aria-describedby="kiosk-idle-time kiosk-idle-text"', html)
+    idle_text = re.search(r'<p id="kiosk-idle-text">([^<]*)</p>', html).group(1)
+    assert not re.search(r"\d\d", idle_text)
 
 
 def test_the_live_camera_shows_its_picture_with_a_guide_frame(visitor, camera):
