@@ -92,8 +92,9 @@ def _verify_payload(submitted: CheckForm, entry_path: EntryPath, **forms):
     fields = payload.fields()
     result = _check(submitted, fields, fields, entry_path=entry_path,
                     type_hint=payload.invoice_type)
-    # The typed form shows what was read, so the visitor can check it against the paper.
-    form = VerifyForm(formdata=None, data=fields)
+    # The typed form shows what was read, so the visitor can check it against the paper; the
+    # check code as the last 6 digits its field asks for (a QR code holds all 20).
+    form = VerifyForm(formdata=None, data={**fields, "check_code": fields["check_code"][-6:]})
     return _respond(result, form, **forms)
 
 

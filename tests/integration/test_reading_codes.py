@@ -29,6 +29,12 @@ def payload_of(stored, check_code="48114255542168294433"):
     return f"01,04,{stored['invoice_code']},{stored['invoice_number']},1000.00,{date},{check_code},dbfe"
 
 
+def typed_check_code(html: str) -> str:
+    """The value of the typed form's check-code field."""
+    field = re.search(r'<input[^>]*\bname="check_code"[^>]*>', html).group(0)
+    return re.search(r'\bvalue="([^"]*)"', field).group(1)
+
+
 def photo_of(text: str, fmt="png") -> bytes:
     page, _box = invoice_page(text, np.random.default_rng(7))
     return encode(page, fmt)
@@ -47,12 +53,15 @@ def test_scanner_keystrokes_verify_at_once(client, stored):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "verdict-ok" in page
     assert f'value="{stored["invoice_number"]}"' in page  # the typed form shows what was read
+    # … with the check code as the last 6 digits its field asks for, not all 20.
+    assert typed_check_code(page) == "294433"
 
 
 def test_scanner_htmx_fragment(client, stored):
     body = client.post("/verify/scan", data={"qr": payload_of(stored)}, headers=HTMX).get_data(as_text=True)
     assert "verdict-ok" in body and "<html" not in body
     assert 'id="scan-form-body" hx-swap-oob="true"' in body
+    assert typed_check_code(body) == "294433"
 
 
 def test_scanned_mismatch_is_a_mismatch(client, stored):
