@@ -19,9 +19,10 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, InputRequired, ValidationError
 
 from yanpiao import credentials
 from yanpiao.db import utcnow
@@ -33,11 +34,18 @@ from .context import OWNER_KEY, external_url, mail, owner_key
 from .i18n import remember_locale_for
 from .ext import db, limiter
 from .i18n import COOKIE as LANGUAGE_KEY
+from .validators import MaxLength
 
 bp = Blueprint("auth", __name__)
 
 LOGIN_LABEL = _l("Email address or mobile number")
 BAD_LOGIN = _l("The email address or mobile number and password do not match an account.")
+# An expired form with a password comes back without it: browsers never get a password back.
+EXPIRED_WITH_PASSWORD = _l(
+    "Your session expired or the form was already sent. Enter the password again and send "
+    "the form."
+)
+SIGN_IN_AGAIN = _l("Your session has ended. Sign in again to go on.")
 PASSWORD_MESSAGES = {
     credentials.PasswordProblem.TOO_SHORT: _l(
         "Use at least %(min)d characters. A few words together make a strong password."
@@ -84,13 +92,13 @@ _enter_login = DataRequired(_l("Enter your email address or mobile number."))
 
 
 class LoginForm(FlaskForm):
-    login = StringField(LOGIN_LABEL, [_enter_login, Length(max=254)])
-    password = PasswordField(_l("Password"), [_enter_password, Length(max=1024)])
+    login = StringField(LOGIN_LABEL, [_enter_login, MaxLength(254)])
+    password = PasswordField(_l("Password"), [_enter_password, MaxLength(1024)])
     remember = BooleanField(_l("Keep me signed in on this device for 30 days"))
 
 
 class RegisterForm(ChoosesPassword, FlaskForm):
-    login = StringField(LOGIN_LABEL, [_enter_login, Length(max=254)])
+    login = StringField(LOGIN_LABEL, [_enter_login, MaxLength(254)])
     password = PasswordField(_l("Password"), [InputRequired(_l("Choose a password.")),
                                               _check_new_password])
     confirm = PasswordField(_l("Password again"), [_confirm("password")])
@@ -135,7 +143,7 @@ class DeleteAccountForm(FlaskForm):
 
 class ForgotForm(FlaskForm):
     email = StringField(_l("Email address"), [DataRequired(_l("Enter your email address.")),
-                                              Length(max=254)])
+                                              MaxLength(254)])
 
 
 class ResetForm(ChoosesPassword, FlaskForm):
@@ -220,7 +228,8 @@ def logout():
     return redirect(url_for("verify.verify"), code=303)
 
 
-def _account_page(password_form=None, delete_form=None, status: int = 200):
+def _account_page(password_form=None, delete_form=None, status: int = 200,
+                  notice: str | None = None, notice_for: str | None = None):
     # Each report with its private link, made again from the key (None: SECRET_KEY changed).
     reports = [(ticket, status_token_of(current_app.secret_key, ticket))
                for ticket in reports_of(db.session, current_user.id)]
@@ -229,6 +238,7 @@ def _account_page(password_form=None, delete_form=None, status: int = 200):
         password_form=password_form or PasswordChangeForm(prefix="pw", formdata=None),
         delete_form=delete_form or DeleteAccountForm(prefix="del", formdata=None),
         reports=reports, last_admin=is_last_admin(db.session, current_user),
+        notice=notice, notice_for=notice_for,
     ), status
 
 
@@ -322,3 +332,43 @@ def reset_password(token: str):
     credentials.change_password(db.session, user, form.password.data)
     flash(_("Your password has been changed. Sign in with your new password."))
     return redirect(url_for("auth.login"), code=303)
+
+
+# The forms a CSRF failure can come from, shown again: endpoint → (form, template).
+_PUBLIC_FORMS = {
+    "auth.login": (LoginForm, "auth/login.html"),
+    "auth.register": (RegisterForm, "auth/register.html"),
+    "auth.forgot_password": (ForgotForm, "auth/forgot.html"),
+}
+
+
+@bp.errorhandler(CSRFError)
+def expired_form(_exc):
+    """A form sent after the session expired (or sent twice) comes back with what was typed
+    and a notice above it; an error page in its place had no form to send again. Password
+    fields come back empty, and the notice asks for the password again."""
+    from .errors import CSRF_MESSAGE, render_error
+
+    endpoint = request.endpoint
+    if endpoint in _PUBLIC_FORMS:
+        form_class, template = _PUBLIC_FORMS[endpoint]
+        form = form_class(formdata=None)
+        form.process(request.form)
+        notice = CSRF_MESSAGE if form_class is ForgotForm else EXPIRED_WITH_PASSWORD
+        return render_template(template, form=form, notice=str(notice)), 400
+    if endpoint in ("auth.change_password", "auth.delete_account"):
+        if not current_user.is_authenticated:
+            flash(str(SIGN_IN_AGAIN))
+            return redirect(url_for("auth.login", next=url_for("auth.account")), code=303)
+        return _account_page(status=400, notice=str(EXPIRED_WITH_PASSWORD),
+                             notice_for="pw" if endpoint == "auth.change_password" else "del")
+    if endpoint == "auth.reset_password":
+        token = (request.view_args or {}).get("token", "")
+        user = credentials.user_for_reset_token(
+            db.session, current_app.config["SECRET_KEY"], token,
+            current_app.config["YANPIAO_PASSWORD_RESET_MAX_AGE"])
+        if user is None:
+            return render_template("auth/reset_invalid.html"), 400
+        return render_template("auth/reset.html", form=ResetForm(user, formdata=None),
+                               token=token, notice=str(EXPIRED_WITH_PASSWORD)), 400
+    return render_error(400, CSRF_MESSAGE)

@@ -292,6 +292,20 @@ def test_password_reset_through_the_logged_mail(client, make_user, caplog, outbo
     assert client.get(link).status_code == 400
 
 
+def test_an_expired_reset_form_is_shown_again_while_its_link_works(app, client, make_user,
+                                                                   caplog, outbox):
+    make_user()
+    caplog.set_level(logging.INFO, logger="yanpiao.mail")
+    client.post("/password/forgot", data={"email": "user@example.com"})
+    link = reset_link(caplog, outbox)
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = client.post(link, data={"password": "brand new secret",
+                                       "confirm": "brand new secret", "csrf_token": "stale"})
+    page = text(response)
+    assert response.status_code == 400 and "Enter the password again" in page
+    assert f'action="{link}"' in page and "brand new secret" not in page
+
+
 def test_the_reset_mail_speaks_the_visitors_language(app, make_user, caplog, outbox):
     make_user()
     caplog.set_level(logging.INFO, logger="yanpiao.mail")
@@ -367,6 +381,47 @@ def test_forms_need_the_csrf_token(app, make_user):
     page = text(client.get("/login"))
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     assert sign_in(client, csrf_token=token).status_code == 303
+
+
+EXPIRED = "Your session expired or the form was already sent."
+
+
+@pytest.mark.parametrize("path, data, field", [
+    ("/login", {"login": "user@example.com", "password": PASSWORD}, "login"),
+    ("/register", {"login": "new@example.com", "password": PASSWORD, "confirm": PASSWORD},
+     "login"),
+    ("/password/forgot", {"email": "user@example.com"}, "email"),
+])
+def test_an_expired_form_comes_back_with_what_was_typed(app, client, make_user, path, data,
+                                                        field):
+    """After the session expired these forms answered an error page that said "check the form
+    and send it again" with no form on it; what was typed was gone."""
+    make_user()
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = client.post(path, data={**data, "csrf_token": "from-an-old-session"})
+    page = text(response)
+    assert response.status_code == 400 and EXPIRED in page
+    assert f'action="{path}"' in page and 'name="csrf_token"' in page
+    assert f'value="{data[field]}"' in page
+    assert PASSWORD not in page  # a password is typed again, never sent back
+
+
+def test_an_expired_password_change_asks_again_or_signs_in(app, client, make_user):
+    make_user()
+    sign_in(client)
+    app.config["WTF_CSRF_ENABLED"] = True
+    sent = {"pw-current": PASSWORD, "pw-password": "a new long password",
+            "pw-confirm": "a new long password", "csrf_token": "stale"}
+    response = client.post("/account/password", data=sent)
+    page = text(response)
+    assert response.status_code == 400 and "Enter the password again" in page
+    assert 'action="/account/password"' in page and "Change your password" in page
+    # With the session gone as well, the way on is signing in, back to the account page.
+    client.delete_cookie("session")
+    response = client.post("/account/password", data=sent)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/login?next=/account"
+    assert "Your session has ended. Sign in again to go on." in text(client.get("/login"))
 
 
 def test_navigation_by_audience(client, make_user):
