@@ -401,6 +401,10 @@ def _set_status(session, ticket, new: TicketStatus, actor: Actor, actor_id, now)
     else:  # reopened or still being worked on
         ticket.resolved_at = None
         ticket.closed_at = None
+        if old in FINISHED:
+            # The rating was of the answer that is now reopened; the next resolution asks for
+            # a rating of its own. The audit trail keeps the earlier one.
+            ticket.rating = None
     if new in FINISHED or new is TicketStatus.WAITING:
         ticket.awaiting_reply_since = None
     elif old in FINISHED and ticket.awaiting_reply_since is None:

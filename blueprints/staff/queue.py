@@ -28,7 +28,7 @@ from yanpiao.staff_accounts import active_staff
 from .. import context
 from ..ext import db
 from ..feedback import REPLY_SUBJECT, Mailed, mail_reporter
-from ..feedback_forms import options
+from ..feedback_forms import STATUS_NAMES, options
 from ..messages import FIELD_LABELS
 from ..render import page_or_fragment
 from . import bp
@@ -135,6 +135,16 @@ def _render_ticket(ticket, *, reply_form=None, status: int = 200):
         choice for choice in status_form.status.choices
         if TicketStatus(choice.value) in feedback.TRANSITIONS[ticket.status_enum]
     ]
+    # A reply may leave the status as it is or move it the way the rules allow: a closed
+    # ticket's reply reopens it, as nothing else could be sent from here.
+    reply_form = reply_form or ReplyForm(formdata=None)
+    reply_form.then.choices = [
+        choice for choice in reply_form.then.choices
+        if TicketStatus(choice.value) is ticket.status_enum
+        or TicketStatus(choice.value) in feedback.TRANSITIONS[ticket.status_enum]
+    ]
+    if reply_form.then.data not in {choice.value for choice in reply_form.then.choices}:
+        reply_form.then.data = reply_form.then.choices[0].value
     record = (db.session.get(VerificationRecord, ticket.invoice_reference)
               if ticket.invoice_reference else None)
     mails = mails_about_ticket(db.session, ticket.id)
@@ -148,7 +158,7 @@ def _render_ticket(ticket, *, reply_form=None, status: int = 200):
         trail=describe(events, names),
         receipt_mails=[mail for mail in mails if mail.message_id is None],
         reply_mails={mail.message_id: mail for mail in mails if mail.message_id is not None},
-        reply_form=reply_form or ReplyForm(formdata=None),
+        reply_form=reply_form,
         status_form=status_form, assign_form=assign_form,
         priority_form=PriorityForm(formdata=None, priority=ticket.priority),
         done=get_flashed_messages(category_filter=[DONE]),
@@ -187,8 +197,10 @@ def reply(number: str):
                                  then=TicketStatus(form.then.data), now=utcnow())
     except FeedbackError:
         db.session.rollback()
-        flash(_("A reply cannot move this ticket to that status. Reopen the ticket first."),
-              PROBLEM)
+        # A form from before the status changed: the page now offers only what is possible.
+        flash(_("A reply cannot move a ticket that is “%(status)s” to that status. Choose one "
+                "of the statuses offered now.",
+                status=STATUS_NAMES[ticket.status_enum]), PROBLEM)
         return _render_ticket(ticket, reply_form=form, status=409)
     mailed = mail_reporter(ticket, REPLY_SUBJECT, "feedback/reply_mail.txt", message,
                            reply=message.body)

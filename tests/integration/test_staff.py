@@ -212,6 +212,10 @@ def test_staff_work_a_ticket_and_every_change_is_audited(as_role, ticket_number)
     assert html.count("Status changed.") == 1  # the confirmation, once
     # Text of unknown direction keeps its own: an address or a reply in an Arabic page.
     assert '<bdi dir="ltr">kim@example.com</bdi> replied' in html
+    # … and as the assignee, here and in the queue: an Arabic page kept the address's order.
+    assert '<dd><bdi dir="ltr">kim@example.com</bdi></dd>' in html
+    queue = client.get("/staff/feedback?status=all").get_data(as_text=True)
+    assert '<td><bdi dir="ltr">kim@example.com</bdi></td>' in queue
     assert '<p class="message-body" dir="auto">Please send a photo.</p>' in html
     assert trail(html) == [
         ("Reporter", "Created", "", "Received"),
@@ -230,8 +234,14 @@ def test_impossible_actions_are_refused_without_losing_the_reply(as_role, ticket
     response = client.post(url + "/reply",
                            data={"body": "Draft answer", "then": "waiting_for_reporter"})
     assert response.status_code == 409
-    assert "Reopen the ticket first" in response.get_data(as_text=True)
-    assert "Draft answer" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "A reply cannot move a ticket that is “Closed” to that status." in html
+    assert "Draft answer" in html
+    # A closed ticket's reply can only reopen it, and the form offers only that.
+    then = re.search(r'<select[^>]*name="then".*?</select>', html, re.S).group(0)
+    assert re.findall(r'<option[^>]*value="([^"]+)"', then) == ["in_progress"]
+    assert client.post(url + "/reply", data={"body": "Reopened with an answer",
+                                             "then": "in_progress"}).status_code == 303
     response = client.post(url + "/reply", data={"body": "  "})
     assert response.status_code == 422
     assert "Write the reply first." in response.get_data(as_text=True)

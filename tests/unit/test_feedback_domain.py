@@ -130,6 +130,26 @@ def test_rating_only_once_and_only_when_resolved(session, staff_id):
     assert ticket.rating == 4
 
 
+def test_a_reopened_ticket_asks_for_a_rating_of_its_next_answer(session, staff_id):
+    """Reopened after a rating, the status page kept "You rated our answer: 4" and offered no
+    way to rate the answer that resolved it the second time."""
+    ticket, _ = submit(session)
+    feedback.change_status(session, ticket, TicketStatus.RESOLVED, actor_id=staff_id, now=NOW)
+    feedback.rate(session, ticket, 2, now=NOW)
+    feedback.change_status(session, ticket, TicketStatus.IN_PROGRESS, actor_id=staff_id,
+                           now=NOW + hours(1))
+    assert ticket.rating is None and not ticket.can_be_rated
+    feedback.change_status(session, ticket, TicketStatus.RESOLVED, actor_id=staff_id,
+                           now=NOW + hours(2))
+    assert ticket.can_be_rated
+    feedback.rate(session, ticket, 5, now=NOW + hours(3))
+    assert ticket.rating == 5
+    session.flush()
+    ratings = [e.new_value for e in audit.trail(session, Subject.TICKET, ticket.id)
+               if e.action == "rating"]
+    assert ratings == ["2", "5"]  # the first one is kept where staff can see it
+
+
 def test_every_change_is_in_the_audit_trail(session, staff_id):
     ticket, _ = submit(session)
     feedback.assign(session, ticket, staff_id, actor_id=staff_id, now=NOW)
