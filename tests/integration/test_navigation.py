@@ -54,3 +54,15 @@ def test_signed_in_staff_see_one_current_entry(english, make_user, login, path, 
     response = client.get(path)
     assert response.status_code == 200, path
     assert current_entries(response.get_data(as_text=True)) == expected
+
+
+@pytest.mark.parametrize("path", ["/verify", "/samples", "/history", "/faq", "/feedback",
+                                  "/login", "/register", "/password/forgot", "/developers",
+                                  "/kiosk"])
+def test_every_id_on_a_page_is_its_own(english, make_invoice, path):
+    """A hint and a radio's hint shared "category-hint": a screen reader read the group's hint
+    for the first choice. aria-describedby and label for= find the first element with an id."""
+    make_invoice()
+    html = english().get(path).get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert ids and not [i for i in set(ids) if ids.count(i) > 1], path
