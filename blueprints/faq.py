@@ -7,17 +7,19 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request
 from flask import session as browser_session
 from flask import url_for
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import AnyOf, Length
+from wtforms.validators import AnyOf
 
 from yanpiao.faq import QUERY_MAX, SearchEntry, record_vote, search
 
 from .ext import db, limiter
-from .faq_content import QUESTIONS, TOPICS, Only
+from .faq_content import QUESTIONS, TOPICS, Only, Plural
 from .feedback import RESPONSE_STANDARD
 from .render import page_or_fragment, wants_fragment
+from .validators import MaxLength
 
 bp = Blueprint("faq", __name__)
 
@@ -44,7 +46,7 @@ class ShownTopic:
 
 class VoteForm(FlaskForm):
     helpful = StringField(validators=[AnyOf(["yes", "no"])])
-    q = StringField(validators=[Length(max=QUERY_MAX)])
+    q = StringField(validators=[MaxLength(QUERY_MAX)])
 
 
 def placeholders() -> dict:
@@ -64,6 +66,10 @@ def placeholders() -> dict:
 
 def fill(text, values: dict) -> str:
     """A FAQ text with its placeholders filled; a stray "%" in a translation stays as it is."""
+    if isinstance(text, Plural):
+        count = values[text.count]
+        text = get_translations().ngettext(text.singular, text.plural, count)
+        values = {**values, "num": count}
     try:
         return str(text) % values
     except (KeyError, ValueError, TypeError):

@@ -5,7 +5,9 @@ Answers may use these placeholders, filled in from the configuration when the pa
 ``%(max_upload)s`` the largest file, ``%(urgent_hours)d`` and ``%(normal_days)d`` the
 response-time standards, ``%(history_days)d`` and ``%(feedback_days)d`` how long checks and
 finished reports are kept (0: for good). A paragraph wrapped in ``Only`` is shown only when its
-placeholder is not 0. A slug is the answer's anchor on the page: keep it when rewording.
+placeholder is not 0. A text whose words follow a number that changes with the configuration
+is a ``Plural``, which names that number ``%(num)d``. A slug is the answer's anchor on the
+page: keep it when rewording.
 """
 
 from __future__ import annotations
@@ -21,6 +23,17 @@ class Only:
 
     when: str
     text: object  # a lazy string
+
+
+@dataclass(frozen=True)
+class Plural:
+    """A text in the singular and plural forms of the language, chosen by the number that the
+    placeholder ``count`` holds; the text calls that number ``%(num)d``. `make translations`
+    extracts it as ngettext's pair."""
+
+    singular: str
+    plural: str
+    count: str
 
 
 @dataclass(frozen=True)
@@ -124,18 +137,26 @@ TOPICS = (
                 _l("Common causes: the total including tax typed where the amount before tax is "
                    "needed (or the other way round), the first 6 digits of the check code "
                    "instead of the last 6, or the date of another invoice."),
-                _l("To protect the invoice's owner, a mismatch shows nothing about the stored "
-                   "invoice, and every attempt counts towards the limit of %(limit)d checks per "
-                   "invoice per day."),
+                Plural("To protect the invoice's owner, a mismatch shows nothing about the "
+                       "stored invoice, and every attempt counts towards the limit of %(num)d "
+                       "check per invoice per day.",
+                       "To protect the invoice's owner, a mismatch shows nothing about the "
+                       "stored invoice, and every attempt counts towards the limit of %(num)d "
+                       "checks per invoice per day.", "limit"),
             ),
         ),
         Question(
             "daily-limit",
-            _l("Why can an invoice be checked only %(limit)d times a day?"),
+            Plural("Why can an invoice be checked only %(num)d time a day?",
+                   "Why can an invoice be checked only %(num)d times a day?", "limit"),
             (
-                _l("The daily limit counts every attempt that finds the invoice, whether the "
-                   "details match or not and whoever makes it. After %(limit)d such attempts the "
-                   "invoice cannot be checked again until the next day."),
+                Plural("The daily limit counts every attempt that finds the invoice, whether "
+                       "the details match or not and whoever makes it. After %(num)d such "
+                       "attempt the invoice cannot be checked again until the next day.",
+                       "The daily limit counts every attempt that finds the invoice, whether "
+                       "the details match or not and whoever makes it. After %(num)d such "
+                       "attempts the invoice cannot be checked again until the next day.",
+                       "limit"),
                 _l("The national verification platform has the same rule. It stops anyone from "
                    "guessing the check code to read someone else's invoice."),
                 _l("Attempts that find no invoice do not count."),
@@ -145,8 +166,10 @@ TOPICS = (
             "old-or-future-invoice",
             _l("Why can't I verify an old invoice, or one dated in the future?"),
             (
-                _l("Invoices issued more than %(years)d years ago can no longer be verified: the "
-                   "registry answers only for the last %(years)d years."),
+                Plural("Invoices issued more than %(num)d year ago can no longer be verified: "
+                       "the registry answers only for the last year.",
+                       "Invoices issued more than %(num)d years ago can no longer be verified: "
+                       "the registry answers only for the last %(num)d years.", "years"),
                 _l("An issue date after today is refused too. Check the date on the invoice: it "
                    "is printed as year, month and day (年月日)."),
             ),

@@ -24,6 +24,8 @@ from yanpiao.mail import Problem
 from yanpiao.normalize import fold
 from yanpiao.staff_accounts import is_email
 
+from .validators import MaxLength
+
 CATEGORY_NAMES = {
     Category.WRONG_RESULT: _l("Wrong result"),
     Category.SCANNING: _l("Scanning problem"),
@@ -116,7 +118,7 @@ class FeedbackForm(ErrorsInOrder, FlaskForm):
                message=_l("Keep the message under %(max)d characters, please.")),
     ], filters=[strip])
     invoice_reference = StringField(_l("Receipt or invoice number (optional)"), [
-        Optional(), Length(max=60),
+        Optional(), MaxLength(60),
     ])
     contact = StringField(_l("Email address or mobile number (optional)"), [
         Optional(), Length(max=254, message=_l("This contact is too long.")),

@@ -7,7 +7,6 @@ import secrets
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, StringField
-from wtforms.validators import Length
 
 from yanpiao.requests import InvalidRequest, VerificationRequest, build_request
 from yanpiao.types import EntryPath
@@ -23,6 +22,7 @@ from .messages import (
     decode_error_message,
     field_error_message,
 )
+from .validators import MaxLength
 from yanpiao.types import ExtraField
 
 
@@ -45,11 +45,11 @@ class CheckForm(FlaskForm):
 
 
 class VerifyForm(CheckForm):
-    invoice_code = StringField(FIELD_LABELS["invoice_code"], [Length(max=40)])
-    invoice_number = StringField(FIELD_LABELS["invoice_number"], [Length(max=60)])
-    issue_date = StringField(FIELD_LABELS["issue_date"], [Length(max=40)])
-    amount = StringField(EXTRA_FIELD_LABELS[ExtraField.PRETAX_AMOUNT], [Length(max=40)])
-    check_code = StringField(EXTRA_FIELD_LABELS[ExtraField.CHECK_CODE], [Length(max=60)])
+    invoice_code = StringField(FIELD_LABELS["invoice_code"], [MaxLength(40)])
+    invoice_number = StringField(FIELD_LABELS["invoice_number"], [MaxLength(60)])
+    issue_date = StringField(FIELD_LABELS["issue_date"], [MaxLength(40)])
+    amount = StringField(EXTRA_FIELD_LABELS[ExtraField.PRETAX_AMOUNT], [MaxLength(40)])
+    check_code = StringField(EXTRA_FIELD_LABELS[ExtraField.CHECK_CODE], [MaxLength(60)])
 
     verification_request: VerificationRequest | None = None
 
@@ -79,7 +79,7 @@ class VerifyForm(CheckForm):
 class ScanForm(CheckForm):
     """The QR text a handheld scanner types (then Enter), or a pasted payload."""
 
-    qr = StringField(FIELD_LABELS["qr"], [Length(max=2000)])
+    qr = StringField(FIELD_LABELS["qr"], [MaxLength(2000)])
 
     payload = None  # a yanpiao.qr.QrPayload once valid
 

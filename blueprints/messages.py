@@ -7,6 +7,7 @@ visitor's language.
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 
 from yanpiao.registry import Reason
@@ -199,9 +200,10 @@ def field_error_message(error: FieldError, field: str | None = None) -> str:
             "amount. Enter them here."
         )
     if code is ErrorCode.TOO_OLD:
-        return _(
-            "Invoices issued more than %(years)d years ago can no longer be verified.",
-            years=params["years"],
+        return ngettext(
+            "Invoices issued more than %(num)d year ago can no longer be verified.",
+            "Invoices issued more than %(num)d years ago can no longer be verified.",
+            params["years"],
         )
     if code is ErrorCode.FUTURE_DATE:
         return _("The issue date is in the future. Check the date on the invoice.")

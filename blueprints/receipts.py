@@ -19,7 +19,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from markupsafe import Markup
 from wtforms import TextAreaField
-from wtforms.validators import Length
 
 from yanpiao import receipts
 from yanpiao.history import find_record
@@ -32,6 +31,7 @@ from .context import external_url, history_owner, verification_settings
 from .ext import db, limiter
 from .i18n import current_language
 from .render import page_or_fragment, wants_fragment
+from .validators import MaxLength
 
 bp = Blueprint("receipts", __name__, url_prefix="/receipts")
 
@@ -220,7 +220,7 @@ def pdf(receipt_id: str):
 
 
 class CheckForm(FlaskForm):
-    document = TextAreaField(_l("Paste the receipt text"), [Length(max=20_000)])
+    document = TextAreaField(_l("Paste the receipt text"), [MaxLength(20_000)])
     file = FileField(_l("Or choose the receipt file (PDF or text)"))
 
     def receipt_data(self) -> bytes | str | None:

@@ -31,6 +31,7 @@ from .access import staff_required
 from .ext import db, limiter
 from .messages import FIELD_LABELS, STATUS_NAMES, TYPE_NAMES, import_reason
 from .render import page_or_fragment, wants_fragment
+from .validators import MaxLength
 
 bp = Blueprint("registry_admin", __name__, url_prefix="/staff/registry")
 
@@ -76,9 +77,9 @@ class SearchForm(FlaskForm):
     class Meta:
         csrf = False  # a search changes nothing; its address can be bookmarked and shared
 
-    code = StringField(_l("Invoice code starts with"), [Length(max=12)])
-    number = StringField(_l("Invoice number starts with"), [Length(max=20)])
-    party = StringField(_l("Seller or buyer: name or tax ID"), [Length(max=200)])
+    code = StringField(_l("Invoice code starts with"), [MaxLength(12)])
+    number = StringField(_l("Invoice number starts with"), [MaxLength(20)])
+    party = StringField(_l("Seller or buyer: name or tax ID"), [MaxLength(200)])
     date_from = StringField(_l("Issued on or after"))
     date_to = StringField(_l("Issued on or before"))
     type = SelectField(_l("Type"), default="", validate_choice=False)

@@ -8,18 +8,18 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import Length
 
 from yanpiao.tokens import create_token, revoke_token, user_tokens
 
 from .ext import db, limiter
+from .validators import MaxLength
 
 bp = Blueprint("tokens", __name__, url_prefix="/account/tokens")
 NEW_TOKEN = "new_api_token"
 
 
 class TokenForm(FlaskForm):
-    name = StringField(_l("Name of the new token"), [Length(max=100)])
+    name = StringField(_l("Name of the new token"), [MaxLength(100)])
 
 
 class RevokeForm(FlaskForm):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from yanpiao.types import EntryPath, Outcome
 from yanpiao.db import utcnow
@@ -30,9 +31,10 @@ def result_body(result: VerificationResult) -> tuple[dict, int]:
     if outcome in (Outcome.INVALID, Outcome.TOO_OLD, Outcome.FUTURE_DATE):
         return {"outcome": outcome.value, "errors": field_errors(result.errors)}, 422
     if outcome is Outcome.LIMIT_EXCEEDED:
-        return {"outcome": outcome.value, "message": _(
-            "This invoice has already been checked %(limit)d times today. Try again tomorrow.",
-            limit=current_app.config["YANPIAO_DAILY_LIMIT"],
+        return {"outcome": outcome.value, "message": ngettext(
+            "This invoice has already been checked %(num)d time today. Try again tomorrow.",
+            "This invoice has already been checked %(num)d times today. Try again tomorrow.",
+            current_app.config["YANPIAO_DAILY_LIMIT"],
         ), "receipt_id": result.receipt_id}, 429
     body: dict = {"outcome": outcome.value, "receipt_id": result.receipt_id}
     if outcome is Outcome.MATCH and result.invoice is not None:

@@ -93,6 +93,23 @@ def test_limit_exceeded_is_429(client, stored):
     assert response.get_json()["outcome"] == "limit_exceeded"
 
 
+@pytest.mark.parametrize("limit, language, message", [
+    (1, "en", "This invoice has already been checked 1 time today. Try again tomorrow."),
+    (2, "ar", "تم التحقق من هذه الفاتورة مرتين اليوم. حاول مجددًا غدًا."),
+    (5, "ar", "تم التحقق من هذه الفاتورة 5 مرات اليوم. حاول مجددًا غدًا."),
+])
+def test_limit_message_says_the_number_in_the_words_of_the_language(app, client, stored, limit,
+                                                                     language, message):
+    """Arabic says "5 مرات" and "مرتين" (twice): the message read "5 مرة", one time, for any limit."""
+    app.config["YANPIAO_DAILY_LIMIT"] = limit
+    for _ in range(limit):
+        client.post("/api/v1/verify", json=fields(stored))
+    response = client.post("/api/v1/verify", json=fields(stored),
+                           headers={"Accept-Language": language})
+    assert response.status_code == 429
+    assert response.get_json()["message"] == message
+
+
 def test_qr_text_is_verified(client, stored):
     qr = QR_PAYLOAD.format(date=stored["issue_date"].replace("-", ""))
     response = client.post("/api/v1/verify", json={"qr": qr})

@@ -41,6 +41,29 @@ def test_answers_use_the_configured_limits_and_show_both_sample_invoices(app, cl
     assert "24312000000136634917" in html  # the fully digital invoice's 20-digit number
 
 
+@pytest.mark.parametrize("limit, years, language, texts", [
+    (1, 1, "en", ["Why can an invoice be checked only 1 time a day?",
+                  "After 1 such attempt the invoice",
+                  "the registry answers only for the last year."]),
+    (3, 2, "ru", ["Почему счёт-фактуру можно проверить только 3 раза в день?",
+                  "в лимите — 3 проверки одного счёта-фактуры",
+                  "более 2 лет назад", "за последние 2 года"]),
+    (21, 21, "ru", ["только 21 раз в день?", "После 21 такой попытки",
+                    "за последний 21 год"]),
+    (5, 5, "ar", ["لماذا لا يمكن التحقق من الفاتورة إلا 5 مرات يوميًا؟",
+                  "ضمن حد 5 عمليات تحقق لكل فاتورة", "آخر 5 سنوات"]),
+    (2, 2, "ar", ["إلا مرتين يوميًا؟", "قبل أكثر من سنتين"]),
+])
+def test_answers_put_configured_numbers_in_the_right_plural_form(app, client, limit, years,
+                                                                 language, texts):
+    """Russian and Arabic choose the word by the number: "3 проверки", "5 عمليات". Written for
+    one number only, the answers said "3 проверок" or "5 عملية" when the limits were set."""
+    app.config.update(YANPIAO_DAILY_LIMIT=limit, YANPIAO_MAX_AGE_YEARS=years)
+    html = client.get("/faq", headers={"Accept-Language": language}).get_data(as_text=True)
+    for text in texts:
+        assert text in html
+
+
 def test_plain_get_search_is_a_full_page(client):
     response = client.get("/faq?q=red-reversed", headers=EN)
     html = response.get_data(as_text=True)

@@ -321,7 +321,7 @@ def test_search_by_party_and_pages_keep_the_criteria(app, client, staff, make_in
     ("date_from=2024-05-01&date_to=2024-04-01", "The end of the range is before its start."),
     ("type=99", "Choose one of the options in the list."),
     ("status=lost", "Choose one of the options in the list."),
-    ("number=" + "1" * 21, "Field cannot be longer than 20 characters."),
+    ("number=" + "1" * 21, "Too long: use at most 20 characters."),
 ])
 def test_bad_search_criteria_are_explained_by_their_fields(client, staff, query, message):
     page = client.get(f"/staff/registry/?{query}", headers=EN).get_data(as_text=True)

@@ -117,6 +117,32 @@ def test_limit_reached_after_five_attempts(csrf_client, stored):
     assert "5" in body and "verdict-info" in body
 
 
+@pytest.mark.parametrize("language, message", [
+    ("ar", "طويل جدًا: استخدم 40 حرفًا على الأكثر."),
+    ("en", "Too long: use at most 40 characters."),
+    ("ru", "Слишком длинно: не больше 40 символов."),
+])
+def test_a_field_too_long_is_said_in_the_visitors_language(csrf_client, stored, language,
+                                                           message):
+    """WTForms' Arabic catalog lacks most plural forms: Arabic visitors read its English."""
+    response = post(csrf_client, form(stored, invoice_code="1" * 41),
+                    headers={"Accept-Language": language})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+
+
+def test_arabic_verdicts_put_the_limit_in_its_plural_form(csrf_client, stored):
+    """"5 عمليات" and "5 مرات": the verdicts read "5 عملية" and "5 مرة", the form for one."""
+    arabic = {"Accept-Language": "ar"}
+    body = post(csrf_client, form(stored, check_code="000000"), htmx=True,
+                headers=arabic).get_data(as_text=True)
+    assert "ضمن حد 5 عمليات تحقق لكل فاتورة يوميًا" in body
+    for _ in range(4):
+        post(csrf_client, form(stored, check_code="000000"), htmx=True)
+    body = post(csrf_client, form(stored), htmx=True, headers=arabic).get_data(as_text=True)
+    assert "تم التحقق من هذه الفاتورة 5 مرات اليوم" in body
+
+
 def test_duplicate_use_warning_on_the_second_check(csrf_client, stored):
     post(csrf_client, form(stored), htmx=True)
     body = post(csrf_client, form(stored), htmx=True).get_data(as_text=True)
