@@ -23,12 +23,24 @@ URL_PREFIX = "/assets/"
 _COMPRESSIBLE = {".css", ".js", ".svg", ".txt", ".json"}
 
 
-def _publish(source: Path, target: Path, compressor: Compressor | None) -> None:
-    """Write ``target`` and its compressed variants, each under a name of this process's own
-    first, then renamed into place. Several gunicorn workers build at once: with one shared
-    temporary name a worker's rename found the file already moved by another, and the worker
-    failed to boot; variants compressed in place could be read half written."""
-    tmp = target.with_name(f"{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+def _staging(out_dir: Path) -> Path:
+    """Where files are written before they are renamed into ``out_dir``: beside it, on the same
+    file system, but outside what WhiteNoise lists. A worker starting while another wrote there
+    listed a temporary file that was renamed before it could read its size, and failed."""
+    staging = out_dir.with_name(out_dir.name + ".staging")
+    staging.mkdir(parents=True, exist_ok=True)
+    return staging
+
+
+def _temporary(out_dir: Path, suffix: str) -> Path:
+    return _staging(out_dir) / f"{os.getpid()}-{secrets.token_hex(4)}{suffix}"
+
+
+def _publish(source: Path, target: Path, tmp: Path, compressor: Compressor | None) -> None:
+    """Write ``target`` and its compressed variants, each under ``tmp``, a name of this
+    process's own, then renamed into place. Several gunicorn workers build at once: with one
+    shared temporary name a worker's rename found the file already moved by another, and the
+    worker failed to boot; variants compressed in place could be read half written."""
     try:
         shutil.copyfile(source, tmp)
         for written in compressor.compress(str(tmp)) if compressor else ():
@@ -53,9 +65,10 @@ def build(static_dir: Path, out_dir: Path) -> dict[str, str]:
         target = out_dir / hashed
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            _publish(source, target, compressor if source.suffix in _COMPRESSIBLE else None)
+            _publish(source, target, _temporary(out_dir, source.suffix),
+                     compressor if source.suffix in _COMPRESSIBLE else None)
         manifest[relative] = hashed
-    listing = out_dir / f"manifest.json.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    listing = _temporary(out_dir, ".json")
     listing.write_text(json.dumps(manifest, indent=1, sort_keys=True))
     listing.replace(out_dir / "manifest.json")
     return manifest

@@ -49,3 +49,24 @@ def test_a_worker_building_while_another_does_still_starts(tmp_path, monkeypatch
     assert gzip.decompress((out / (manifest["css/site.css"] + ".gz")).read_bytes()).startswith(
         b"body")
     assert not list(out.rglob("*.tmp*"))
+
+
+def test_a_worker_starting_while_another_builds_lists_no_half_written_file(tmp_path,
+                                                                           monkeypatch):
+    """WhiteNoise lists the folder, then reads each file's size: a temporary file written
+    there by another worker was renamed in between, and the starting worker failed."""
+    static, out = static_folder(tmp_path), tmp_path / "assets"
+    copy = shutil.copyfile
+    seen = []
+
+    def copy_and_look(source, destination):
+        result = copy(source, destination)
+        seen.extend(path.name for path in out.rglob("*"))
+        return result
+
+    monkeypatch.setattr(assets.shutil, "copyfile", copy_and_look)
+    manifest = assets.build(static, out)
+    assert seen and not [name for name in seen if "tmp" in name or name[0].isdigit()]
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == \
+        sorted([*manifest.values(), manifest["css/site.css"] + ".gz",
+                manifest["css/site.css"] + ".br", "manifest.json"])
