@@ -67,8 +67,13 @@ def db_revision(message: str, autogenerate: bool) -> None:
     )
 
 
+# The demo set keeps every code and number it made to keep them unique: a bound on memory.
+MAX_SEED = 2_000_000
+
+
 @registry_cli.command("seed")
-@click.option("--count", default=200, show_default=True, help="How many demo invoices.")
+@click.option("--count", type=click.IntRange(0, MAX_SEED), default=200, show_default=True,
+              help=f"How many demo invoices (at most {MAX_SEED:,}).")
 @click.option("--if-empty", is_flag=True, help="Only when the registry holds no invoice.")
 def registry_seed(count: int, if_empty: bool) -> None:
     """Add COUNT deterministic demo invoices (Beijing, every type and status)."""

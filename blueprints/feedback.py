@@ -303,7 +303,7 @@ def expired_form(_exc):
 
 
 @bp.cli.command("purge")
-@click.option("--days", type=int, default=None,
+@click.option("--days", type=click.IntRange(min=0), default=None,
               help="Keep this many days after the last change (default: " + RETENTION + ").")
 def purge(days: int | None) -> None:
     """Delete resolved and closed reports left unchanged for the retention period."""

@@ -243,7 +243,7 @@ def delete_all():
 
 
 @bp.cli.command("purge")
-@click.option("--days", type=int, default=None,
+@click.option("--days", type=click.IntRange(min=0), default=None,
               help="Keep this many days (default: YANPIAO_HISTORY_RETENTION_DAYS).")
 def purge(days: int | None) -> None:
     """Delete verification records and finished batches older than the retention period."""

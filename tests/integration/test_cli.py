@@ -40,6 +40,15 @@ def test_seed_every_type_and_status(app, runner):
     assert count(app) == 60
 
 
+def test_seed_refuses_a_count_it_cannot_make(app, runner):
+    """A negative count ended in a traceback; a count of billions filled the memory."""
+    for wrong in ("-1", "2000001", "many"):
+        result = runner.invoke(args=["registry", "seed", "--count", wrong])
+        assert result.exit_code == 2 and "Invalid value for '--count'" in result.output, wrong
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert count(app) == 0
+
+
 def test_import_reports_bad_lines_by_number_and_stores_the_good(app, runner, tmp_path):
     good = invoice_record()
     digital = invoice_record(type="32", invoice_code="", invoice_number="26112000000000000002",

@@ -461,6 +461,10 @@ def test_finished_reports_say_when_they_go_and_the_purge_takes_them(app, reporte
 
     # Nothing is due yet; once a month has passed without a change, the report goes.
     assert "Purged 0 " in runner.invoke(args=["feedback", "purge"]).output
+    # A negative number of days passed for "keep for good" and purged nothing, silently.
+    refused = runner.invoke(args=["feedback", "purge", "--days", "-5"])
+    assert refused.exit_code == 2 and "-5 is not in the range x>=0" in refused.output
+    assert len(tickets(app)) == 1
     with app.app_context():
         from blueprints.ext import db
 

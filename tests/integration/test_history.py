@@ -349,6 +349,10 @@ def test_purge_command_keeps_the_retention_period(app, runner, stored):
     assert result.exit_code == 0 and "nothing purged" in result.output
     app.config["YANPIAO_HISTORY_RETENTION_DAYS"] = 60
     assert "Purged 0" in runner.invoke(args=["history", "purge"]).output
+    # A negative number of days passed for "keep for good" and purged nothing, silently.
+    refused = runner.invoke(args=["history", "purge", "--days", "-1"])
+    assert refused.exit_code == 2 and "-1 is not in the range x>=0" in refused.output
+    assert record(app, old) is not None and record(app, new) is not None
     result = runner.invoke(args=["history", "purge", "--days", "30"])
     assert result.exit_code == 0 and "Purged 1 verification records made before" in result.output
     assert record(app, old) is None and record(app, new) is not None
