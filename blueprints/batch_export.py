@@ -12,11 +12,13 @@ from flask_babel import gettext as _
 
 from yanpiao.batch import BatchJob, iter_rows
 from yanpiao.batch_files import TEMPLATE_HEADERS
+from yanpiao.spreadsheets import csv_cell, xlsx_cell
 from yanpiao.types import Outcome, Status
 
 from . import messages
 from .batch_messages import row_reasons
 from .ext import db
+from .receipts import receipt_url
 
 
 def _headers() -> list[str]:
@@ -39,7 +41,9 @@ def _cells(row) -> list:
         _("yes") if row.is_valid else _("no"),
         row.verification_count if row.verification_count is not None else "",
         row.duplicate_of if row.duplicate_of is not None else "",
-        "; ".join(row_reasons(row)), row.receipt_id or "",
+        "; ".join(row_reasons(row)),
+        # The receipt's share link: a bare receipt number opens nothing.
+        receipt_url(row.receipt_id, external=True) if row.receipt_id else "",
     ]
 
 
@@ -59,7 +63,7 @@ def csv_response(job: BatchJob, show: str) -> Response:
         out.write("\ufeff")
         writer.writerow(_headers())
         for number, row in enumerate(iter_rows(db.session, job.id, show), start=1):
-            writer.writerow(_cells(row))
+            writer.writerow([csv_cell(value) for value in _cells(row)])
             if number % 2000 == 0:
                 yield out.getvalue()
                 out.seek(0)
@@ -78,7 +82,7 @@ def xlsx_response(job: BatchJob, show: str) -> Response:
     sheet = book.create_sheet(_("Results"))
     sheet.append(_headers())
     for row in iter_rows(db.session, job.id, show):
-        sheet.append(_cells(row))
+        sheet.append([xlsx_cell(sheet, value) for value in _cells(row)])
     # Sent from a temporary file, never held whole in memory; the file goes when it is sent.
     stream = tempfile.TemporaryFile()
     book.save(stream)

@@ -27,6 +27,10 @@ JOB_FAILED = _l("The job stopped because of an error on our side. Upload the fil
 ROW_PROBLEMS = {
     RowProblem.UNREADABLE_FILE: _l("This file could not be read as an image, PDF or OFD."),
     RowProblem.NO_INVOICE_QR: _l("No invoice QR code was found in this file."),
+    RowProblem.DIGITS_LOST: _l(
+        "The spreadsheet stored this invoice code or number as a number, which keeps only 15 "
+        "digits, and changed its last digits. Format the column as text, type the number "
+        "again and upload the file again."),
 }
 
 FILTER_LABELS = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, g, has_request_context, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -48,7 +48,9 @@ CSRF_MESSAGE = _l(
 
 
 def _limit_text(app: Flask) -> str:
-    size = app.config.get("MAX_CONTENT_LENGTH") or 0
+    # The limit of this request: batch uploads have their own, larger one.
+    size = (request.max_content_length if has_request_context() else None) \
+        or app.config.get("MAX_CONTENT_LENGTH") or 0
     return f"{size // (1024 * 1024)} MB"
 
 

@@ -63,10 +63,14 @@ class JobState(enum.StrEnum):
 
 
 class RowProblem(enum.StrEnum):
-    """Why a file of a ZIP gave no invoice to check (field errors use ``ErrorCode``)."""
+    """Why a file of a ZIP or a row of a list gave no invoice to check (field errors use
+    ``ErrorCode``)."""
 
     UNREADABLE_FILE = "unreadable_file"
     NO_INVOICE_QR = "no_invoice_qr"
+    # A list's row whose code or number the spreadsheet kept as a number, without its last
+    # digits: checking what is left would report a genuine invoice as not found.
+    DIGITS_LOST = "digits_lost"
 
 
 class BatchJob(Base):
@@ -341,7 +345,7 @@ def _touch(session, job_id, runner, now, **values) -> bool:
 
 def _table_rows(parsed, start: int) -> Iterator[tuple[InputRow, Any, RowProblem | None]]:
     for row in parsed.rows(start):
-        yield row, None, None
+        yield row, None, RowProblem.DIGITS_LOST if row.digits_lost else None
 
 
 def _zip_rows(parsed, start: int, decoder: Decoder | None):

@@ -28,6 +28,13 @@ MAX_ROWS = 100_000
 MAX_MEMBER_BYTES = 20 * 1024 * 1024
 ZIP_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".pdf", ".ofd")
 _SEPARATOR = "\x1f"  # ASCII unit separator
+# Starts a code or number that a spreadsheet stored as a number too long to keep exactly.
+_DIGITS_LOST = "\x1e"  # ASCII record separator
+# A spreadsheet number keeps 15 significant digits: a 20-digit 数电 number typed into a cell
+# formatted as a number comes back with its last digits changed, shown as 2.4112E+19 (and
+# written so into a CSV the sheet saves).
+EXACT_DIGITS = 15
+_SHEET_NUMBER = re.compile(r"\d(?:\.\d+)?E\+\d+", re.IGNORECASE)
 MAX_CELL = 64  # longer cells are cut: nothing an invoice field holds is that long
 
 
@@ -81,6 +88,7 @@ class InputRow:
     number: int
     fields: dict[str, str]
     source: str = ""  # the file name of a ZIP member
+    digits_lost: bool = False  # its code or number was a spreadsheet number of > 15 digits
 
 
 @dataclass
@@ -101,8 +109,10 @@ class ParsedUpload:
     def rows(self, start: int = 0) -> Iterator[InputRow]:
         """The list's rows from the ``start``-th on (blank rows are skipped, not counted)."""
         for index in range(start, len(self._records)):
-            values = tuple(self._records[index].split(_SEPARATOR))
-            yield InputRow(self._numbers[index], self._fields(values))
+            record = self._records[index]
+            lost = record.startswith(_DIGITS_LOST)
+            values = tuple(record.removeprefix(_DIGITS_LOST).split(_SEPARATOR))
+            yield InputRow(self._numbers[index], self._fields(values), digits_lost=lost)
 
     def members(self, start: int = 0) -> Iterator[tuple[str, bytes | None]]:
         """(name, bytes) of each invoice file of a ZIP; bytes is None for an unreadable one."""
@@ -200,12 +210,19 @@ def _from_table(
         if header is None:
             header = values
             columns = _columns(header)
+            digit_columns = [columns[name] for name in ("invoice_code", "invoice_number")
+                             if name in columns]
             if header_only:
                 return ParsedUpload(kind, _columns=columns)
             continue
         if len(records) >= max_rows:
             raise BatchFileError(FileProblem.TOO_MANY_ROWS, limit=max_rows)
-        records.append(_SEPARATOR.join(value.replace(_SEPARATOR, " ") for value in values))
+        record = _SEPARATOR.join(value.replace(_SEPARATOR, " ").replace(_DIGITS_LOST, " ")
+                                 for value in values)
+        if any(index < len(values) and _SHEET_NUMBER.fullmatch(values[index])
+               for index in digit_columns):
+            record = _DIGITS_LOST + record
+        records.append(record)
         numbers.append(number)
     if header is None:
         raise BatchFileError(FileProblem.EMPTY)
@@ -304,13 +321,16 @@ def _digit_cell(value) -> str:
     """An invoice code or number that Excel stored as a number: give back its leading zeros.
 
     Legacy numbers have 8 digits; a 12-digit code starts with 0 and loses it (10-digit codes
-    start with a region digit, never 0).
+    start with a region digit, never 0). A number of more than 15 digits is no longer the one
+    typed: it is given as the sheet shows it (2.4112E+19), which refuses the row.
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return _cell_text(value)
     if isinstance(value, float) and not value.is_integer():
         return _cell_text(value)
     digits = str(int(value))
+    if len(digits) > EXACT_DIGITS:
+        return f"{value:.6G}"
     if len(digits) < 8:
         return digits.zfill(8)
     if len(digits) == 11:

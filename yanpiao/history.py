@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from .models import VerificationRecord
 from .paging import Page, within_pages
+from .spreadsheets import csv_cell, xlsx_cell
 from .types import InvoiceType, Outcome, Status
 
 PER_PAGE = 20
@@ -242,7 +243,7 @@ def write_csv(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow([_csv_text(value) for value in row])
+        writer.writerow([csv_cell(_csv_text(value)) for value in row])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -260,7 +261,7 @@ def write_xlsx(header: Sequence[str], rows: Iterable[Sequence], title: str) -> b
     sheet.title = title[:31]
     sheet.append(list(header))
     for row in rows:
-        sheet.append([None if value == "" else value for value in row])
+        sheet.append([None if value == "" else xlsx_cell(sheet, value) for value in row])
         for cell, value in zip(sheet[sheet.max_row], row, strict=False):
             number_format = _XLSX_FORMATS.get(type(value))
             if number_format:

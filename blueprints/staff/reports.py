@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from yanpiao.db import utcnow
 from yanpiao.faq import vote_counts
 from yanpiao.feedback import RATINGS, Category, Report, TicketStatus, weekly_report
+from yanpiao.spreadsheets import csv_cell
 
 from ..charts import grouped_columns
 from ..ext import db
@@ -145,13 +146,8 @@ def report_csv(name: str):
     writer = csv.writer(out)
     writer.writerow(table.headers)
     for first, _label, values in table.rows:
-        writer.writerow([_safe(first), *("" if v is None else v for v in values)])
+        writer.writerow([csv_cell(first), *("" if v is None else v for v in values)])
     filename = f"yanpiao-{name}-{_weeks()}w.csv" if name != "faq" else "yanpiao-faq.csv"
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
     })
-
-
-def _safe(cell: str) -> str:
-    """Keep spreadsheet programs from running a cell as a formula."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell

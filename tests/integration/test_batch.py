@@ -249,6 +249,10 @@ def test_downloads_as_csv_and_xlsx(app, client, user, stored_invoices):
     assert len(table) == 1001
     assert [int(line[0]) for line in table[1:]] == [number for number, *_rest in expected]
     assert table[1][7] == "Found" and table[1][9] == "yes"
+    # The receipt column holds links that open the receipt (a bare number opened nothing).
+    receipt = client.get(table[1][13].removeprefix("http://localhost"),
+                         headers={"Accept-Language": "en"})
+    assert receipt.status_code == 200 and "Found" in receipt.get_data(as_text=True)
 
     response = client.get(f"/batch/{job_id}/results.xlsx")
     sheet = load_workbook(io.BytesIO(response.data), read_only=True).worksheets[0]
@@ -269,6 +273,53 @@ def test_xlsx_with_chinese_headers(app, client, user, stored_invoices):
     wait_for_jobs(app)
     got = [(row.row_number, row.outcome, row.status) for row in stored_rows(app, job_id)]
     assert got == [(2, "match", "normal"), (3, "match", "normal"), (4, "mismatch", None)]
+
+
+def test_a_20_digit_number_stored_as_a_spreadsheet_number_is_refused_with_the_fix(
+        app, client, user, stored_invoices):
+    """Excel keeps 15 digits of a number: 26112000000000000002 came back as
+    26112000000000000000 and the genuine invoice was reported "Not found"."""
+    digital = typed(2)
+    as_number = [None, int(digital[1]), ISSUED, digital[3], None]
+    job_id = job_id_of(upload(client, xlsx_file([typed(0), as_number]), "list.xlsx"))
+    wait_for_jobs(app)
+    first, second = stored_rows(app, job_id)
+    assert (first.outcome, second.outcome) == ("match", "invalid")
+    assert second.invoice_number == "2.6112E+19"  # as the sheet shows it
+    # The same number saved by the sheet as CSV.
+    job_id = job_id_of(upload(client, csv_file([["", "2.6112E+19", ISSUED, "1,130", ""]]),
+                              "list.csv"))
+    wait_for_jobs(app)
+    [row] = stored_rows(app, job_id)
+    assert row.outcome == "invalid"
+    page = client.get(f"/batch/{job_id}", headers={"Accept-Language": "en"})
+    assert ("stored this invoice code or number as a number, which keeps only 15 digits"
+            in html.unescape(page.get_data(as_text=True)))
+    exported = client.get(f"/batch/{job_id}/results.csv", headers={"Accept-Language": "en"})
+    assert "Format the column as text" in exported.get_data(as_text=True)
+
+
+def test_results_files_give_back_formulas_as_text(app, client, user, stored_invoices):
+    """A cell =HYPERLINK(…) of an upload came back in the results as a live formula."""
+    formula = '=HYPERLINK("http://example.com/x","Open")'
+    job_id = job_id_of(upload(client, csv_file([[formula, "@SUM(1)", ISSUED, "-100", ""]]),
+                              "list.csv"))
+    wait_for_jobs(app)
+    table = list(csv.reader(io.StringIO(
+        client.get(f"/batch/{job_id}/results.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert table[1][2:6] == ["'" + formula, "'@SUM(1)", ISSUED, "-100"]
+    sheet = load_workbook(io.BytesIO(client.get(f"/batch/{job_id}/results.xlsx").data)).active
+    cells = list(sheet.iter_rows(min_row=2, max_row=2))[0]
+    assert (cells[2].value, cells[2].data_type) == (formula, "s")
+    assert (cells[3].value, cells[3].data_type) == ("@SUM(1)", "s")
+
+
+def test_a_file_over_the_batch_limit_names_the_batch_limit(app, client, user):
+    """The page named the photo limit (10 MB) for a batch file over the 50 MB of batches."""
+    app.config["YANPIAO_BATCH_MAX_UPLOAD_BYTES"] = 2 * 1024 * 1024
+    response = upload(client, b"x" * (3 * 1024 * 1024), "list.csv", **{"Accept-Language": "en"})
+    assert response.status_code == 413
+    assert "larger than 2 MB" in response.get_data(as_text=True)
 
 
 def test_csv_in_gb18030_with_english_headers(app, client, user, stored_invoices):
