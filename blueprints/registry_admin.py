@@ -8,7 +8,6 @@ what every process shows, so the progress page works whichever worker answers it
 from __future__ import annotations
 
 import threading
-from datetime import date
 from pathlib import PurePosixPath
 
 from flask import (Blueprint, Flask, abort, current_app, flash, redirect, render_template,
@@ -31,7 +30,7 @@ from .access import staff_required
 from .ext import db, limiter
 from .messages import FIELD_LABELS, STATUS_NAMES, TYPE_NAMES, import_reason
 from .render import page_or_fragment, wants_fragment
-from .validators import MaxLength
+from .validators import MaxLength, read_day
 
 bp = Blueprint("registry_admin", __name__, url_prefix="/staff/registry")
 
@@ -68,11 +67,6 @@ REFUSALS = {
 # --- search -------------------------------------------------------------------------------
 
 
-def _parse_date(text: str | None) -> date | None:
-    text = (text or "").strip()
-    return date.fromisoformat(text) if text else None
-
-
 class SearchForm(FlaskForm):
     class Meta:
         csrf = False  # a search changes nothing; its address can be bookmarked and shared
@@ -94,21 +88,14 @@ class SearchForm(FlaskForm):
             (s.value, str(STATUS_NAMES[s])) for s in Status
         ]
 
-    def _check_date(self, field) -> date | None:
-        try:
-            return _parse_date(field.data)
-        except ValueError:
-            field.errors.append(_("Enter the date as year-month-day, for example 2024-10-25."))
-            return None
-
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         for field in (self.type, self.status):
             if (field.data or "") not in {value for value, _label in field.choices}:
                 field.errors.append(_("Choose one of the options in the list."))
                 valid = False
-        start, end = self._check_date(self.date_from), self._check_date(self.date_to)
-        if start and end and end < start:
+        self.first_day, self.last_day = read_day(self.date_from), read_day(self.date_to)
+        if self.first_day and self.last_day and self.last_day < self.first_day:
             self.date_to.errors.append(_("The end of the range is before its start."))
         return valid and not self.date_from.errors and not self.date_to.errors
 
@@ -117,8 +104,8 @@ class SearchForm(FlaskForm):
             code=(self.code.data or "").strip(),
             number=(self.number.data or "").strip(),
             party=(self.party.data or "").strip(),
-            date_from=_parse_date(self.date_from.data),
-            date_to=_parse_date(self.date_to.data),
+            date_from=self.first_day,
+            date_to=self.last_day,
             invoice_type=InvoiceType.from_code(self.type.data or ""),
             status=Status(self.status.data) if self.status.data else None,
         )

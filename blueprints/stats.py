@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Response, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext, ngettext
 from flask_wtf import FlaskForm
-from wtforms import DateField
-from wtforms.validators import Optional
+from wtforms import StringField
 
+from yanpiao.spreadsheets import csv_cell
 from yanpiao.stats import Period, collect
 
 from . import messages
@@ -21,6 +22,7 @@ from .charts import bar_chart, column_chart, percentage_bar
 from .context import verification_settings
 from .ext import db
 from .render import page_or_fragment
+from .validators import read_day
 
 bp = Blueprint("stats", __name__, url_prefix="/staff/stats")
 DEFAULT_DAYS = 30
@@ -38,19 +40,28 @@ class PeriodForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
-    first = DateField(_l("From"), [Optional()])
-    last = DateField(_l("To"), [Optional()])
+    first = StringField(lazy_pgettext("period", "From"))
+    last = StringField(lazy_pgettext("period", "To"))
 
-
-def _period(form: PeriodForm) -> Period:
-    today = datetime.now(verification_settings().timezone).date()
-    last = form.last.data or today
-    first = form.first.data or last - timedelta(days=DEFAULT_DAYS - 1)
-    if first > last:
-        first, last = last, first
-    if (last - first).days >= MAX_DAYS:
-        first = last - timedelta(days=MAX_DAYS - 1)
-    return Period(first, last)
+    def period(self) -> Period:
+        """The period asked for; the last DEFAULT_DAYS days when it cannot be used, the form
+        then holding the reasons. Two days the wrong way round are taken as meant."""
+        self.validate()
+        first, last = read_day(self.first), read_day(self.last)
+        today = datetime.now(verification_settings().timezone).date()
+        if self.first.errors or self.last.errors:
+            first = last = None
+        last = last or today
+        first = first or last - timedelta(days=DEFAULT_DAYS - 1)
+        if first > last:
+            first, last = last, first
+        if (last - first).days >= MAX_DAYS:
+            self.first.errors.append(ngettext(
+                "Choose a period of at most %(num)d day.",
+                "Choose a period of at most %(num)d days.", MAX_DAYS))
+            last = today
+            first = last - timedelta(days=DEFAULT_DAYS - 1)
+        return Period(first, last)
 
 
 def _sections(stats) -> list[tuple[str, str, str, list[tuple[str, float]]]]:
@@ -85,8 +96,7 @@ def _chart(section_id: str, title: str, kind: str, items):
 @staff_required
 def index():
     form = PeriodForm(request.args)
-    form.validate()
-    stats = collect(db.session, _period(form), verification_settings().timezone)
+    stats = collect(db.session, form.period(), verification_settings().timezone)
     charts = [(section_id, title, _chart(section_id, title, kind, items) if items else None)
               for section_id, title, kind, items in _sections(stats)]
     return page_or_fragment("stats/page.html", "stats/_charts.html", form=form, stats=stats,
@@ -97,8 +107,7 @@ def index():
 @staff_required
 def export():
     form = PeriodForm(request.args)
-    form.validate()
-    period = _period(form)
+    period = form.period()
     stats = collect(db.session, period, verification_settings().timezone)
     out = io.StringIO()
     out.write("\ufeff")
@@ -106,7 +115,7 @@ def export():
     writer.writerow([_("Chart"), _("Item"), _("Count")])
     for _section_id, title, _kind, items in _sections(stats):
         for label, value in items:
-            writer.writerow([title, label, value])
+            writer.writerow([title, csv_cell(label), value])
     name = f"yanpiao-stats-{period.first.isoformat()}-{period.last.isoformat()}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_ngettext
+from datetime import date
+
+from flask_babel import format_date, lazy_ngettext
+from flask_babel import gettext as _
 from wtforms.validators import Length
+
+# The days a date filter accepts: a year typed as 0001 or 9999 is a slip, and counting days
+# from it overflows Python's dates.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
 
 
 class MaxLength(Length):
@@ -18,3 +26,23 @@ class MaxLength(Length):
         super().__init__(max=maximum, message=lazy_ngettext(
             "Too long: use at most %(num)d character.",
             "Too long: use at most %(num)d characters.", maximum))
+
+
+def read_day(field) -> date | None:
+    """The day a text field of a validated form holds (None when empty), or None with the
+    field's error when it is not a date written year-month-day or lies outside the years a
+    filter can mean."""
+    text = (field.data or "").strip()
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        field.errors.append(_("Enter the date as year-month-day, for example 2024-10-25."))
+        return None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        field.errors.append(_("Choose a date from %(first)s to %(last)s.",
+                              first=format_date(EARLIEST_DAY, "long"),
+                              last=format_date(LATEST_DAY, "long")))
+        return None
+    return day

@@ -366,6 +366,11 @@ def test_a_status_change_shows_in_the_next_verification_and_the_audit_trail(clie
     assert "officer@example.com" in history
     assert "<td>Normal</td>" in history and "<td>Red-reversed</td>" in history
     assert "Red invoice 0110024001 04/87654321 issued against it" in history
+    # Each column its own heading in Arabic: "From" and "Who" were both "من".
+    arabic = client.get(invoice_url, headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    headers = re.findall(r'<th scope="col">([^<]*)</th>',
+                         arabic.split('id="history-title"')[1].split("</thead>")[0])
+    assert len(headers) == 5 and len(set(headers)) == 5, headers
     # Red-reversed is final: the form is gone, and a hand-made post is refused.
     assert 'name="new_status"' not in page
     assert change(client, invoice_url, new_status="normal", reason="undo",

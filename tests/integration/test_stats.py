@@ -118,7 +118,12 @@ def test_empty_period_and_bad_dates(staff, records):
     empty = staff.get("/staff/stats?first=2020-01-01&last=2020-01-02",
                       headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "0 verifications." in empty and "No data in this period." in empty
-    assert staff.get("/staff/stats?first=soon&last=2026-13-40").status_code == 200
+    unread = staff.get("/staff/stats?first=soon&last=2026-13-40",
+                       headers={"Accept-Language": "en"})
+    assert unread.status_code == 200
+    text = html.unescape(unread.get_data(as_text=True))
+    assert "From: Enter the date as year-month-day, for example 2024-10-25." in text
+    assert "To: Enter the date as year-month-day, for example 2024-10-25." in text
     reversed_range = staff.get("/staff/stats?first=2026-11-20&last=2026-11-18",
                                headers={"Accept-Language": "en"})
     assert "10 verifications." in reversed_range.get_data(as_text=True)
@@ -147,3 +152,35 @@ def test_staff_only(app, client, make_user, login, path):
     assert anonymous.status_code in (302, 401)
     login(client, make_user(email="visitor@example.com"))
     assert client.get(path).status_code == 403
+
+
+@pytest.mark.parametrize("query", ["?first=0001-01-01&last=0001-01-01",
+                                   "?first=9999-12-31&last=9999-12-31",
+                                   "?first=0001-01-01", "?last=9999-12-31"])
+def test_a_year_out_of_reach_is_refused_not_a_server_error(staff, records, query):
+    """Counting 30 days back from 0001-01-01, or a day past 9999-12-31, overflowed: a 500."""
+    page = staff.get("/staff/stats" + query, headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    text = html.unescape(page.get_data(as_text=True))
+    assert "Choose a date from January 1, 2000 to December 31, 2099." in text
+    assert 'aria-invalid="true"' in text
+    fragment = staff.get("/staff/stats" + query, headers={"HX-Request": "true",
+                                                        "Accept-Language": "en"})
+    assert "Choose a date from January 1, 2000" in html.unescape(fragment.get_data(as_text=True))
+    assert staff.get("/staff/stats/export.csv" + query).status_code == 200
+
+
+def test_a_period_longer_than_a_year_is_refused(staff, records):
+    page = staff.get("/staff/stats?first=2024-01-01&last=2026-11-20",
+                     headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "From: Choose a period of at most 366 days." in html.unescape(page)
+    # The charts are of the last 30 days, and the page says so.
+    assert "2024" not in re.search(r'<p role="status">(.*?)</p>', page, re.S).group(1)
+
+
+def test_period_labels_are_not_the_status_change_columns(staff, records):
+    """"From" and "To" of a period were translated as the registry's status columns:
+    原状态/新状态 (old/new status) in Chinese."""
+    page = staff.get("/staff/stats", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "原状态" not in page and "新状态" not in page
+    assert '<label for="first">起始日期</label>' in page
