@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,6 +24,10 @@ PARTY_FIELDS = ("name", "tax_id", "address_phone", "bank_account")
 # The column sizes: a longer value would fail on PostgreSQL in the middle of a file.
 PARTY_LIMITS = {"name": 200, "tax_id": 20, "address_phone": 200, "bank_account": 200}
 ITEM_FIELDS = ("name", "spec", "unit", "quantity", "unit_price", "amount", "tax_rate", "tax")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The years an issue date can bear: the VAT invoice system dates from 1994; 0001 or 9999 is a
+# slip that would then sit in the registry as a real invoice.
+FIRST_ISSUE_YEAR, LAST_ISSUE_YEAR = 1994, 2099
 
 
 def find_invoice(session: Session, invoice_code: str, invoice_number: str) -> Invoice | None:
@@ -330,10 +335,18 @@ def parse_import_record(record: Any) -> dict[str, Any]:
             raise ImportError_(N_("invoice code %(code)s is of type %(derived)s, not %(stated)s"),
                                code=code, derived=derived.code, stated=invoice_type.code)
     try:
-        issue_date = date.fromisoformat(_text(record, "issue_date"))
+        # fromisoformat alone also reads 20241025 and 2024-W43-5.
+        text = _text(record, "issue_date")
+        if not _ISO_DAY.fullmatch(text):
+            raise ValueError(text)
+        issue_date = date.fromisoformat(text)
     except ValueError:
         raise ImportError_(N_("'issue_date' must be YYYY-MM-DD, not %(value)s"),
                            value=repr(record.get("issue_date"))) from None
+    if not FIRST_ISSUE_YEAR <= issue_date.year <= LAST_ISSUE_YEAR:
+        raise ImportError_(N_("'issue_date' %(value)s is not a year an invoice can bear "
+                              "(%(first)d to %(last)d)"), value=issue_date.isoformat(),
+                           first=FIRST_ISSUE_YEAR, last=LAST_ISSUE_YEAR)
     check_code = _text(record, "check_code")
     if invoice_type.extra_field.value == "check_code":
         check_code = _digits(record, "check_code", (20,))
@@ -446,6 +459,9 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, Reason 
         except json.JSONDecodeError as exc:
             yield number, None, Reason(N_("not valid JSON: %(detail)s (column %(column)d)"),
                                        detail=_parser_detail(exc.msg), column=exc.colno)
+        except RecursionError:
+            yield number, None, Reason(N_("not an invoice record: lists or objects nested "
+                                          "too deeply"))
 
 
 # CSV: the fields of DESIGN 3.3 flattened, one row per line item. Parties and items get a

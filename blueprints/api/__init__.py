@@ -54,7 +54,10 @@ def _invalid(field: str, message: str):
 @bp.post("/verify")
 @limiter.limit(_api_limit)
 def verify():
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # arrays within arrays deeper than the parser goes: no invoice
+        payload = None
     if not isinstance(payload, dict):
         return _invalid("body", _("Send a JSON object with the invoice fields or a QR text."))
     type_hint = None

@@ -125,8 +125,11 @@ def test_not_an_invoice_qr(client, qr):
                                    "errors": {"qr": "This is not an invoice QR code."}}
 
 
-@pytest.mark.parametrize("data", ["not json", "[1, 2]", '"text"'])
+@pytest.mark.parametrize("data", ["not json", "[1, 2]", '"text"',
+                                  "[" * 100_000 + "]" * 100_000,
+                                  '{"qr": ' + "[" * 100_000 + "]" * 100_000 + "}"])
 def test_a_body_that_is_not_an_object(client, data):
+    """Arrays nested 100,000 deep broke the JSON parser's recursion: a 500."""
     response = client.post("/api/v1/verify", data=data, content_type="application/json")
     assert response.status_code == 422
     assert response.get_json()["outcome"] == "invalid"

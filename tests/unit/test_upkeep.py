@@ -132,6 +132,15 @@ def test_broken_json_lines_are_explained_in_plain_words(line, words, column):
     assert error.params["detail"].template.startswith(words)  # a message of the catalogs
 
 
+def test_a_line_nested_too_deeply_is_refused_and_the_next_line_read():
+    """The JSON parser ran out of stack on it: the whole import stopped with a traceback."""
+    lines = ["[" * 100_000 + "]" * 100_000, '{"invoice_number": "1"}']
+    [(first, record, error), (second, next_record, _error)] = list(registry.read_jsonl(lines))
+    assert (first, record) == (1, None)
+    assert error == "not an invoice record: lists or objects nested too deeply"
+    assert (second, next_record) == (2, {"invoice_number": "1"})
+
+
 def test_a_line_break_in_an_unquoted_csv_field_is_explained():
     # A lone carriage return inside a line, as lines read from a file opened without newline=""
     lines = ["type,invoice_number,issue_date", "04,123\r45678,2024-10-25"]
@@ -164,6 +173,19 @@ def test_a_tax_id_longer_than_its_column_is_refused_before_the_database_sees_it(
     record = invoice_record(seller={"name": "x", "tax_id": "9" * 21})
     with pytest.raises(registry.ImportError_, match="'tax_id' is longer than 20"):
         registry.parse_import_record(record)
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    ("20241025", "'issue_date' must be YYYY-MM-DD, not '20241025'"),
+    ("2024-W43-5", "'issue_date' must be YYYY-MM-DD, not '2024-W43-5'"),
+    ("0001-01-01", "'issue_date' 0001-01-01 is not a year an invoice can bear (1994 to 2099)"),
+    ("9999-12-31", "'issue_date' 9999-12-31 is not a year an invoice can bear (1994 to 2099)"),
+])
+def test_an_issue_date_is_a_calendar_day_an_invoice_can_bear(value, words):
+    """fromisoformat read 20241025 and 2024-W43-5; a year 0001 stood in the registry."""
+    with pytest.raises(registry.ImportError_) as refused:
+        registry.parse_import_record(invoice_record(issue_date=value))
+    assert str(refused.value) == words
 
 
 # --- one transaction per file -------------------------------------------------------------
