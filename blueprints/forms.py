@@ -16,6 +16,7 @@ from .messages import (
     FIELD_LABELS,
     NO_INVOICE_CODE,
     NOT_AN_INVOICE_QR,
+    OTHER_CODES_ONLY,
     PHOTO_REQUIRED,
     SCAN_REQUIRED,
     SEVERAL_INVOICES,
@@ -140,7 +141,8 @@ class PhotoForm(CheckForm):
             except NotInvoicePayload:
                 continue  # other codes on the page: a shop's, a URL
         if not payloads:
-            self.photo.errors = [str(NO_INVOICE_CODE)]
+            # Other codes were read: a retake of the same code would not help.
+            self.photo.errors = [str(OTHER_CODES_ONLY if texts else NO_INVOICE_CODE)]
             return False
         if len({(p.invoice_code, p.invoice_number) for p in payloads}) > 1:
             self.photo.errors = [str(SEVERAL_INVOICES)]

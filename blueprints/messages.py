@@ -223,6 +223,11 @@ NO_INVOICE_CODE = _l(
     "No invoice QR code was found. Take the photo again with the whole code sharp and in the "
     "frame, or type the details below."
 )
+OTHER_CODES_ONLY = _l(
+    "The QR code in this photo is not an invoice's: it may be a shop's or a payment code. "
+    "Photograph the QR code printed on the invoice, at its top left, or type the details "
+    "below."
+)
 SEVERAL_INVOICES = _l(
     "This image shows the QR codes of more than one invoice. Photograph one invoice at a time."
 )

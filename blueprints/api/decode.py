@@ -37,5 +37,9 @@ def decode():
     try:
         texts = decode_file(data)
     except DecodeError as exc:
-        return jsonify(error=exc.reason, message=decode_error_message(exc.reason)), 422
+        if exc.reason == "no_code":  # the page's message offers a form a script does not have
+            message = _("No QR code was found. Send a sharper picture with the whole code in it.")
+        else:
+            message = decode_error_message(exc.reason)
+        return jsonify(error=exc.reason, message=message), 422
     return jsonify(codes=[_code(text) for text in texts])

@@ -143,11 +143,15 @@ def bomb() -> bytes:
         (b"\x89PNG\r\n\x1a\n" + b"\0" * 50, "damaged or incomplete"),
         (encode(np.full((400, 400, 3), 255, np.uint8), "png"), "No invoice QR code was found"),
         (None, "too many pixels"),
+        # A shop's code was read: "take the photo again" would read it again.
+        ("other-code", "The QR code in this photo is not an invoice&#39;s"),
     ],
-    ids=["empty", "wrong-type", "truncated", "no-code", "pixel-bomb"],
+    ids=["empty", "wrong-type", "truncated", "no-code", "pixel-bomb", "other-code"],
 )
 def test_bad_photos_get_their_own_message(client, content, message):
     content = bomb() if content is None else content
+    if content == "other-code":
+        content = photo_of("https://example.com/shop")
     response = client.post("/verify/photo", data={"photo": (io.BytesIO(content), "x.png")},
                            content_type="multipart/form-data", headers={"Accept-Language": "en"})
     page = response.get_data(as_text=True)
@@ -218,6 +222,16 @@ def test_decode_api_errors(client, content, reason):
     assert response.status_code == 422
     assert response.get_json()["error"] == reason
     assert response.get_json()["message"]
+
+
+def test_decode_api_without_a_code_offers_no_form(client):
+    """The message told a script to "type the details below"."""
+    blank = encode(np.full((400, 400, 3), 255, np.uint8), "png")
+    response = client.post("/api/v1/decode", data={"file": (io.BytesIO(blank), "a.png")},
+                           content_type="multipart/form-data", headers={"Accept-Language": "en"})
+    assert (response.status_code, response.get_json()["error"]) == (422, "no_code")
+    assert response.get_json()["message"] == (
+        "No QR code was found. Send a sharper picture with the whole code in it.")
 
 
 def test_decode_api_without_a_file_says_which_field_it_needs(client):
