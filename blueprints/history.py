@@ -202,7 +202,20 @@ def _owned_or_404(receipt_id: str):
 def detail(receipt_id: str):
     record = _owned_or_404(receipt_id)
     result = result_from_record(db.session, record, verification_settings())
-    return _private(Response(render_template("history/detail.html", result=result, record=record)))
+    return _private(Response(render_template("history/detail.html", result=result, record=record,
+                                             given=_given(record))))
+
+
+def _given(record) -> list[tuple[str, str, object]]:
+    """(label, kind, value) of each detail a check was given, as the history keeps them;
+    kind is "code", "date" or "money"."""
+    values = (("invoice_code", "code", record.invoice_code or None),
+              ("invoice_number", "code", record.invoice_number or None),
+              ("issue_date", "date", record.issue_date),
+              ("amount", "money", record.amount),
+              ("check_code", "code", record.check_code or None))
+    return [(str(messages.FIELD_LABELS[name]), kind, value) for name, kind, value in values
+            if value is not None]
 
 
 def _verify_limit() -> str:

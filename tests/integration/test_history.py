@@ -114,6 +114,19 @@ def test_the_detail_shows_the_stored_result_and_its_receipt(client, fields):
     assert f'action="/history/{receipt}/delete"' in page
 
 
+def test_the_detail_of_a_check_that_failed_says_what_was_checked(client, fields):
+    """A mismatch showed only its verdict: which invoice, which date, nobody could tell."""
+    receipt = check(client, fields, check_code="000000")
+    page = html.unescape(text(client.get(f"/history/{receipt}")))
+    given = page.split('id="given-title"')[1].split("</section>")[0]
+    assert "Invoice number</dt><dd><bdi dir=\"ltr\">12345678</bdi>" in given
+    assert "Check code (last 6 digits)</dt><dd><bdi dir=\"ltr\">000000</bdi>" in given
+    assert "Issue date" in given
+    # A found invoice shows its own details instead.
+    found = text(client.get(f"/history/{check(client, fields)}"))
+    assert 'id="given-title"' not in found
+
+
 def test_verify_again_makes_a_new_check(app, client, fields):
     first = check(client, fields)
     response = client.post(f"/history/{first}/verify-again")
