@@ -122,7 +122,8 @@ def job(job_id: str):
     context = {"job": job, "show": show, "filters": FILTERS}
     if job.is_finished:
         context.update(summary=summarize(db.session, job.id),
-                       row_page=page_of_rows(db.session, job.id, show, page, PER_PAGE))
+                       row_page=page_of_rows(db.session, job.id, show, page, PER_PAGE,
+                                             clamp=True))
     target = request.headers.get("HX-Target", "")
     fragment = "batch/_rows.html" if target == "batch-rows" and job.is_finished else "batch/_job.html"
     return page_or_fragment("batch/job.html", fragment, **context)

@@ -38,7 +38,7 @@ from . import accounts  # noqa: F401  (users, whom jobs belong to)
 from . import bulk, registry
 from .batch_files import BatchFileError, InputRow, read_upload
 from .db import Base, UTCDateTime, utcnow
-from .paging import Page
+from .paging import Page, within_pages
 from .requests import FIELDS, FieldError
 from .types import EntryPath, Outcome, Status
 from .verification import BulkRow, Settings, VerificationResult, verify_many
@@ -494,10 +494,15 @@ class RowPage(Page):
 
 
 def page_of_rows(
-    session: Session, job_id: str, show: str = RowFilter.ALL, page: int = 1, per_page: int = 50
+    session: Session, job_id: str, show: str = RowFilter.ALL, page: int = 1, per_page: int = 50,
+    *, clamp: bool = False,
 ) -> RowPage:
-    """One page of rows in file order; its ``total`` is how many rows the filter matches."""
+    """One page of rows in file order; its ``total`` is how many rows the filter matches.
+    ``clamp`` makes a page past the last (a stale link) the last page, for people; the API
+    answers it with no rows, the end its clients page to."""
     count = session.scalar(_filtered(select(func.count()).select_from(BatchRow), job_id, show))
+    if clamp:
+        page = within_pages(page, count or 0, per_page)
     rows = session.scalars(
         _filtered(select(BatchRow), job_id, show)
         .order_by(BatchRow.row_number).offset((page - 1) * per_page).limit(per_page)

@@ -236,6 +236,11 @@ def test_results_table_filters_and_pages(app, client, user, stored_invoices):
     assert client.get(f"/batch/{job_id}?show=nonsense&page=x").status_code == 200
     # "¹" passes str.isdigit() but not int(): it answered 500.
     assert client.get(f"/batch/{job_id}?page=%C2%B9").status_code == 200
+    # A page past the end (a stale link) is the last page, not an empty table.
+    past = client.get(f"/batch/{job_id}?show=invalid&page=9",
+                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Page 2 of 2." in past and 'rel="prev"' in past and 'rel="next"' not in past
+    assert past.count('<tr>') > 1
 
 
 def test_downloads_as_csv_and_xlsx(app, client, user, stored_invoices):
