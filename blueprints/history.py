@@ -181,7 +181,7 @@ def export(fmt: str):
     rows = [[_word(value) for value in history.export_row(record, tz)] for record in records]
     stamp = datetime.now(tz).strftime("%Y%m%d")
     if fmt == "csv":
-        body, mimetype = history.write_csv(header, rows), "text/csv; charset=utf-8"
+        body, mimetype = history.write_csv(header, rows), "text/csv"
     else:
         body = history.write_xlsx(header, rows, title=_("Verifications"))
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

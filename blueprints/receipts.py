@@ -181,7 +181,7 @@ def show(receipt_id: str):
 @bp.get("/<receipt_id>.txt")
 def text(receipt_id: str):
     _content, document = _signed(receipt_id)
-    response = Response(document, mimetype="text/plain; charset=utf-8")
+    response = Response(document, mimetype="text/plain")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="yanpiao-receipt-{receipt_id}.txt"'
     )

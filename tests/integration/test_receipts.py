@@ -50,6 +50,7 @@ def receipt(client, make_invoice):
 def signed_text(client, receipt_id) -> str:
     response = client.get(f"/receipts/{receipt_id}.txt")
     assert response.status_code == 200 and response.mimetype == "text/plain"
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"  # said once
     return text(response)
 
 
