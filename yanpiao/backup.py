@@ -78,6 +78,9 @@ def _check_sqlite(path: Path, thorough: bool = True) -> None:
 def backup_sqlite(source: Path, target: Path) -> None:
     """A consistent copy of the live database at ``source``, written atomically to ``target``."""
     _check_sqlite(source, thorough=False)
+    if not target.parent.is_dir():
+        raise BackupError(f"{target.parent} is not a folder: create it, or write the backup "
+                          "elsewhere.")
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     try:
@@ -88,6 +91,8 @@ def backup_sqlite(source: Path, target: Path) -> None:
             copy.execute("PRAGMA journal_mode=DELETE")
         _check_sqlite(partial)
         partial.replace(target)
+    except (OSError, sqlite3.OperationalError) as exc:  # a folder one may not write in, a full disk
+        raise BackupError(f"Cannot write {target}: {exc}.") from None
     finally:
         partial.unlink(missing_ok=True)
 

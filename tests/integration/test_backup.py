@@ -110,6 +110,16 @@ class TestSQLiteFiles:
         assert done.exit_code != 0 and message in done.output
         assert invoice_numbers(app) == stored
 
+    def test_a_backup_to_a_place_it_cannot_write_says_so(self, app, runner, tmp_path, stored):
+        """A folder that does not exist ended in sqlite3's traceback."""
+        done = runner.invoke(args=["backup", str(tmp_path / "no-such-folder" / "b.db")])
+        assert done.exit_code == 1 and "no-such-folder is not a folder" in done.output
+        assert "Traceback" not in done.output and not isinstance(done.exception,
+                                                                 sqlite3.Error)
+        (tmp_path / "a-file").write_text("")
+        done = runner.invoke(args=["backup", str(tmp_path / "a-file" / "b.db")])
+        assert done.exit_code == 1 and "is not a folder" in done.output
+
     def test_restore_asks_first(self, app, runner, tmp_path, stored):
         target = tmp_path / "b.db"
         runner.invoke(args=["backup", str(target)])
