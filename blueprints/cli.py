@@ -39,8 +39,22 @@ registry_cli = AppGroup("registry", help="Fill and maintain the invoice registry
 @click.argument("revision", default="heads")
 def db_upgrade(revision: str) -> None:
     """Create or upgrade the schema to REVISION (all heads by default)."""
+    before = _revisions()
     upgrade_database(current_app.config["DATABASE_URL"], revision)
-    click.echo("Database is up to date.")
+    after = _revisions()
+    if before == after:
+        click.echo(f"Database already at {', '.join(after) or 'no revision'}; nothing to do.")
+    else:
+        click.echo(f"Database upgraded from {', '.join(before) or 'an empty database'} "
+                   f"to {', '.join(after)}.")
+
+
+def _revisions() -> list[str]:
+    """The schema revisions the database is at (none for a new database)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with db.engine.connect() as connection:
+        return sorted(MigrationContext.configure(connection).get_current_heads())
 
 
 @db_cli.command("downgrade")

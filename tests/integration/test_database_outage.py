@@ -221,7 +221,12 @@ def test_db_upgrade_works_on_an_empty_database(tmp_path):
     done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "up to date" in done.stdout
+    # It says what it did: "up to date" was printed whether anything was done or not.
+    assert done.stdout.startswith("Database upgraded from an empty database to ")
+    again = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"],
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    head = done.stdout.rsplit(" to ", 1)[1].strip().rstrip(".")
+    assert again.stdout.strip() == f"Database already at {head}; nothing to do."
 
 
 # --- SQLite ------------------------------------------------------------------------------------
