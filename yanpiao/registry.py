@@ -449,11 +449,19 @@ def _parser_detail(message: str) -> Reason | str:
 
 
 def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, Reason | None]]:
-    """(line number, record, error) for every non-blank line."""
+    """(line number, record, error) for every non-blank line; a file that is one JSON array
+    (what a .json export usually is) is one error, not an error on each of its lines."""
+    first = True
     for number, line in enumerate(lines, start=1):
         line = line.lstrip("\ufeff").strip()
         if not line:
             continue
+        if first and line.startswith("["):
+            yield number, None, Reason(N_("the file is one JSON array, not JSON Lines: write "
+                                          "each invoice as one JSON object on a line of its "
+                                          "own"))
+            return
+        first = False
         try:
             yield number, json.loads(line), None
         except json.JSONDecodeError as exc:

@@ -132,13 +132,24 @@ def test_broken_json_lines_are_explained_in_plain_words(line, words, column):
     assert error.params["detail"].template.startswith(words)  # a message of the catalogs
 
 
+def test_a_json_array_is_one_error_not_one_per_line():
+    """A pretty-printed .json export was refused line by line: "[" and every "{" and "}"."""
+    lines = ["[", "  {", '    "invoice_number": "1"', "  },", "  {}", "]"]
+    [(number, record, error)] = list(registry.read_jsonl(lines))
+    assert (number, record) == (1, None)
+    assert str(error).startswith("the file is one JSON array, not JSON Lines")
+    assert len(list(registry.read_jsonl(['[{"invoice_number": "1"}]']))) == 1
+
+
 def test_a_line_nested_too_deeply_is_refused_and_the_next_line_read():
     """The JSON parser ran out of stack on it: the whole import stopped with a traceback."""
-    lines = ["[" * 100_000 + "]" * 100_000, '{"invoice_number": "1"}']
-    [(first, record, error), (second, next_record, _error)] = list(registry.read_jsonl(lines))
-    assert (first, record) == (1, None)
+    lines = ['{"invoice_number": "1"}', '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}",
+             '{"invoice_number": "3"}']
+    [_first, (second, record, error), (third, next_record, _error)] = list(
+        registry.read_jsonl(lines))
+    assert (second, record) == (2, None)
     assert error == "not an invoice record: lists or objects nested too deeply"
-    assert (second, next_record) == (2, {"invoice_number": "1"})
+    assert (third, next_record) == (3, {"invoice_number": "3"})
 
 
 def test_a_line_break_in_an_unquoted_csv_field_is_explained():
