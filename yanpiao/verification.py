@@ -496,7 +496,7 @@ def _count_matches(
         update(table)
         .where(table.c.id == bindparam("b_id"))
         .values(verification_count=table.c.verification_count + bindparam("b_n"),
-                last_verified_at=now),
+                last_verified_at=now, updated_at=table.c.updated_at),
         [{"b_id": invoice_id, "b_n": n} for invoice_id, n in matched.items()],
     )
     return before
@@ -590,7 +590,9 @@ _COUNT_MATCH = (
     update(_INVOICES)
     .where(_INVOICES.c.id == bindparam("b_id"))
     .values(verification_count=_INVOICES.c.verification_count + 1,
-            last_verified_at=bindparam("b_now"))
+            last_verified_at=bindparam("b_now"),
+            # A check is not a change of the invoice: "Last changed" stays (onupdate skipped).
+            updated_at=_INVOICES.c.updated_at)
     .returning(_INVOICES.c.verification_count)
 )
 

@@ -117,6 +117,22 @@ def test_check_number_counts_matches_only_and_warns_of_reuse(session, store):
     assert second.previous_verified_at == NOW
 
 
+def test_a_check_is_not_a_change_of_the_invoice(session, store):
+    """Every successful check moved the invoice's "Last changed" on the staff page."""
+    from yanpiao.models import Invoice
+    from yanpiao.verification import BulkRow, verify_many
+
+    store()
+    changed = session.scalar(select(Invoice.updated_at))
+    good = typed("011002400104", "12345678", {"check_code": "294433"})
+    run(session, good, now=NOW + timedelta(days=3))
+    verify_many(session, [BulkRow(good, None)], now=NOW + timedelta(days=4))
+    session.commit()
+    session.expire_all()
+    invoice = session.scalars(select(Invoice)).one()
+    assert invoice.verification_count == 2 and invoice.updated_at == changed
+
+
 def test_a_submission_sent_twice_is_counted_and_recorded_once(session, store):
     store()
     good = typed("011002400104", "12345678", {"check_code": "294433"})
