@@ -54,8 +54,8 @@ STATUS_EXPLANATIONS = {
         "part. Ask the seller for the corrected invoice."
     ),
     Status.OUT_OF_CONTROL: _l(
-        "The tax authority has flagged the issuer as out of control. Do not accept this "
-        "invoice; ask the seller or your tax office."
+        "The tax authority has flagged the issuer as out of control. Ask the seller or your "
+        "tax office."
     ),
     Status.ABNORMAL: _l(
         "The tax authority has marked this invoice as abnormal. It cannot be used for tax "

@@ -101,7 +101,10 @@ def test_a_genuine_invoice_out_of_force_is_named_in_a_sentence(csrf_client, make
     """The heading put a status name into a sentence: "Genuine, but Voided"."""
     stored = make_invoice(status=status)
     body = post(csrf_client, form(stored), htmx=True, headers={"Accept-Language": "en"})
-    assert heading in html.unescape(body.get_data(as_text=True))
+    text = html.unescape(body.get_data(as_text=True))
+    assert heading in text
+    # Said once, in bold, before the reason: out of control said "Do not accept" twice.
+    assert text.count("Do not accept") == 1
 
 
 def test_mismatch_shows_no_invoice_details(csrf_client, stored):
