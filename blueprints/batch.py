@@ -31,7 +31,7 @@ from yanpiao.batch import (
 from yanpiao.batch_files import MAX_ROWS, BatchFileError, read_upload
 
 from . import batch_export
-from .batch_messages import file_problem, filter_label, row_reasons
+from .batch_messages import file_problem, filter_label, outcome_name, row_reasons
 from .batch_worker import keep_running, start_job
 from .ext import db, limiter
 from .render import page_or_fragment
@@ -80,6 +80,7 @@ def _register(state):
     state.app.before_request_funcs.setdefault(None, []).insert(0, raise_upload_limit)
     state.app.jinja_env.globals.update(batch_row_reasons=row_reasons,
                                        batch_filter_label=filter_label,
+                                       batch_outcome_name=outcome_name,
                                        batch_file_problem=file_problem)
 
 

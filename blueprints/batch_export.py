@@ -16,7 +16,7 @@ from yanpiao.spreadsheets import csv_cell, xlsx_cell
 from yanpiao.types import Outcome, Status
 
 from . import messages
-from .batch_messages import row_reasons
+from .batch_messages import outcome_name, row_reasons
 from .ext import db
 from .receipts import receipt_url
 
@@ -36,7 +36,7 @@ def _cells(row) -> list:
     status = Status(row.status) if row.status else None
     return [
         row.row_number, row.source, row.invoice_code, row.invoice_number, row.issue_date,
-        row.amount, row.check_code, str(messages.OUTCOME_NAMES[outcome]),
+        row.amount, row.check_code, outcome_name(outcome),
         str(messages.STATUS_NAMES[status]) if status else "",
         _("yes") if row.is_valid else _("no"),
         row.verification_count if row.verification_count is not None else "",

@@ -52,11 +52,20 @@ def file_problem(problem: str, limit: int = 0) -> str:
         return str(JOB_FAILED)
 
 
+# "Please correct the form", the verify page's name for it, means nothing on a file's row.
+NOT_CHECKED = _l("Not checked")
+
+
+def outcome_name(outcome: Outcome) -> str:
+    """A row's result in words."""
+    return str(NOT_CHECKED if outcome is Outcome.INVALID else messages.OUTCOME_NAMES[outcome])
+
+
 def filter_label(value: str) -> str:
     if value in {f.value for f in RowFilter}:
         return str(FILTER_LABELS[RowFilter(value)])
     if value in {o.value for o in Outcome}:
-        return _("Result: %(outcome)s", outcome=messages.OUTCOME_NAMES[Outcome(value)])
+        return _("Result: %(outcome)s", outcome=outcome_name(Outcome(value)))
     return _("Status: %(status)s", status=messages.STATUS_NAMES[Status(value)])
 
 

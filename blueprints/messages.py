@@ -196,8 +196,9 @@ def field_error_message(error: FieldError, field: str | None = None) -> str:
         return _("Enter the last 6 digits of the check code (or all 20).")
     if code is ErrorCode.CHECK_CODE_REQUIRED:
         return _(
+            # Shown beside the field and in a batch file's row: no "here".
             "This invoice is verified with the last 6 digits of its check code, not an "
-            "amount. Enter them here."
+            "amount. Enter those 6 digits."
         )
     if code is ErrorCode.TOO_OLD:
         return ngettext(

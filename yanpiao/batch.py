@@ -361,9 +361,15 @@ def _zip_rows(parsed, start: int, decoder: Decoder | None):
 def decode_invoice_file(data: bytes):
     """(QR fields, invoice type, None) of an invoice image, PDF or OFD, or the problem."""
     from . import efiles, qr
+    from .decoder import DecodeError, Reason
 
     try:
         texts = efiles.decode_file(data)
+    except DecodeError as exc:
+        # A sharp picture without any code is read well: it has no invoice QR code.
+        problem = RowProblem.NO_INVOICE_QR if exc.reason is Reason.NO_CODE else \
+            RowProblem.UNREADABLE_FILE
+        return None, None, problem
     except Exception:  # a damaged or unsupported file is one bad row, not a failed job
         return None, None, RowProblem.UNREADABLE_FILE
     found = qr.find_invoice_payload(texts)

@@ -199,7 +199,7 @@ def test_a_thousand_rows_give_exactly_the_expected_results(app, client, user, st
     counts = Counter(outcome for _n, outcome, *_rest in expected)
     assert "1,000 rows checked" in text or "1000 rows checked" in text
     names = {"match": "Found", "mismatch": "Details don't match", "not_found": "Not found",
-             "invalid": "Please correct the form", "limit_exceeded": "Daily limit reached",
+             "invalid": "Not checked", "limit_exceeded": "Daily limit reached",
              "too_old": "Too old to verify", "future_date": "Date in the future"}
     for outcome, n in counts.items():
         assert f'{names[outcome]}</a></th><td class="num">{n:,}</td>' in text, outcome
@@ -302,6 +302,18 @@ def test_a_20_digit_number_stored_as_a_spreadsheet_number_is_refused_with_the_fi
             in html.unescape(page.get_data(as_text=True)))
     exported = client.get(f"/batch/{job_id}/results.csv", headers={"Accept-Language": "en"})
     assert "Format the column as text" in exported.get_data(as_text=True)
+
+
+def test_a_rows_reason_does_not_point_at_a_form(app, client, user, stored_invoices):
+    """A row missing its check code was told "Enter them here" and named "Please correct
+    the form": a batch file has neither "here" nor a form."""
+    row = typed(0, check_code="", amount="1000.00")
+    job_id = job_id_of(upload(client, csv_file([row]), "list.csv"))
+    wait_for_jobs(app)
+    page = html.unescape(client.get(f"/batch/{job_id}", headers={"Accept-Language": "en"})
+                         .get_data(as_text=True))
+    assert "not an amount. Enter those 6 digits." in page and "Enter them here" not in page
+    assert "Not checked" in page and "correct the form" not in page
 
 
 def test_results_files_give_back_formulas_as_text(app, client, user, stored_invoices):

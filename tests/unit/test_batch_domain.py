@@ -247,3 +247,17 @@ def test_zip_members_are_listed_in_order_and_junk_skipped():
     assert parsed.kind == "zip"
     assert [name for name, _data in parsed.members()] == ["a.png", "b.pdf"]
     assert parsed.total == 2
+
+
+def test_a_zip_member_without_any_code_is_said_to_have_none():
+    """A sharp JPEG of a page without a QR code was "a file that could not be read"."""
+    import cv2
+    import numpy as np
+
+    from yanpiao.batch import RowProblem, decode_invoice_file
+
+    ok, blank = cv2.imencode(".jpg", np.full((300, 400, 3), 255, np.uint8))
+    assert ok
+    assert decode_invoice_file(blank.tobytes()) == (None, None, RowProblem.NO_INVOICE_QR)
+    assert decode_invoice_file(b"\xff\xd8\xff\xe0" + b"\0" * 10) == (
+        None, None, RowProblem.UNREADABLE_FILE)
