@@ -27,6 +27,9 @@ JOB_FAILED = _l("The job stopped because of an error on our side. Upload the fil
 ROW_PROBLEMS = {
     RowProblem.UNREADABLE_FILE: _l("This file could not be read as an image, PDF or OFD."),
     RowProblem.NO_INVOICE_QR: _l("No invoice QR code was found in this file."),
+    RowProblem.UNCLOSED_QUOTE: _l(
+        "A double quote in this row is not closed, so the lines after it were read into this "
+        "row. Remove the quote or close it, and upload the file again."),
     RowProblem.DIGITS_LOST: _l(
         "The spreadsheet stored this invoice code or number as a number, which keeps only 15 "
         "digits, and changed its last digits. Format the column as text, type the number "

@@ -71,6 +71,8 @@ class RowProblem(enum.StrEnum):
     # A list's row whose code or number the spreadsheet kept as a number, without its last
     # digits: checking what is left would report a genuine invoice as not found.
     DIGITS_LOST = "digits_lost"
+    # A CSV row with a double quote left open, which took in the lines after it.
+    UNCLOSED_QUOTE = "unclosed_quote"
 
 
 class BatchJob(Base):
@@ -345,7 +347,7 @@ def _touch(session, job_id, runner, now, **values) -> bool:
 
 def _table_rows(parsed, start: int) -> Iterator[tuple[InputRow, Any, RowProblem | None]]:
     for row in parsed.rows(start):
-        yield row, None, RowProblem.DIGITS_LOST if row.digits_lost else None
+        yield row, None, RowProblem(row.problem) if row.problem else None
 
 
 def _zip_rows(parsed, start: int, decoder: Decoder | None):

@@ -28,8 +28,11 @@ MAX_ROWS = 100_000
 MAX_MEMBER_BYTES = 20 * 1024 * 1024
 ZIP_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".pdf", ".ofd")
 _SEPARATOR = "\x1f"  # ASCII unit separator
-# Starts a code or number that a spreadsheet stored as a number too long to keep exactly.
-_DIGITS_LOST = "\x1e"  # ASCII record separator
+# Starts a stored row that cannot be checked, followed by one of these letters saying why.
+_ROW_PROBLEM = "\x1e"  # ASCII record separator
+_PROBLEM_CODES = {"d": "digits_lost", "q": "unclosed_quote"}  # values of batch.RowProblem
+# Stands for a line break inside a CSV cell: only a double quote left open puts one there.
+_LINE_BREAK = "\x1d"  # ASCII group separator
 # A spreadsheet number keeps 15 significant digits: a 20-digit 数电 number typed into a cell
 # formatted as a number comes back with its last digits changed, shown as 2.4112E+19 (and
 # written so into a CSV the sheet saves).
@@ -88,7 +91,10 @@ class InputRow:
     number: int
     fields: dict[str, str]
     source: str = ""  # the file name of a ZIP member
-    digits_lost: bool = False  # its code or number was a spreadsheet number of > 15 digits
+    # Why it cannot be checked (a batch.RowProblem value): "digits_lost", its code or number
+    # a spreadsheet number of > 15 digits; "unclosed_quote", an open double quote took in the
+    # lines after it.
+    problem: str = ""
 
 
 @dataclass
@@ -110,9 +116,11 @@ class ParsedUpload:
         """The list's rows from the ``start``-th on (blank rows are skipped, not counted)."""
         for index in range(start, len(self._records)):
             record = self._records[index]
-            lost = record.startswith(_DIGITS_LOST)
-            values = tuple(record.removeprefix(_DIGITS_LOST).split(_SEPARATOR))
-            yield InputRow(self._numbers[index], self._fields(values), digits_lost=lost)
+            problem = ""
+            if record.startswith(_ROW_PROBLEM):
+                problem, record = _PROBLEM_CODES[record[1]], record[2:]
+            values = tuple(record.split(_SEPARATOR))
+            yield InputRow(self._numbers[index], self._fields(values), problem=problem)
 
     def members(self, start: int = 0) -> Iterator[tuple[str, bytes | None]]:
         """(name, bytes) of each invoice file of a ZIP; bytes is None for an unreadable one."""
@@ -217,11 +225,13 @@ def _from_table(
             continue
         if len(records) >= max_rows:
             raise BatchFileError(FileProblem.TOO_MANY_ROWS, limit=max_rows)
-        record = _SEPARATOR.join(value.replace(_SEPARATOR, " ").replace(_DIGITS_LOST, " ")
+        record = _SEPARATOR.join(value.replace(_SEPARATOR, " ").replace(_ROW_PROBLEM, " ")
                                  for value in values)
-        if any(index < len(values) and _SHEET_NUMBER.fullmatch(values[index])
-               for index in digit_columns):
-            record = _DIGITS_LOST + record
+        if _LINE_BREAK in record:
+            record = _ROW_PROBLEM + "q" + record.replace(_LINE_BREAK, "")
+        elif any(index < len(values) and _SHEET_NUMBER.fullmatch(values[index])
+                 for index in digit_columns):
+            record = _ROW_PROBLEM + "d" + record
         records.append(record)
         numbers.append(number)
     if header is None:
@@ -260,13 +270,25 @@ def _decode(data: bytes) -> str:
     raise BatchFileError(FileProblem.UNREADABLE)
 
 
+def _csv_cell(value: str) -> str:
+    """A cell's text; one holding a line break is marked (str.strip() takes the marker for
+    white space: it goes after the cleaning)."""
+    if "\n" in value or "\r" in value:
+        return _clean(re.sub(r"\s*[\r\n]+\s*", " ", value)) + _LINE_BREAK
+    return _clean(value)
+
+
 def _csv_rows(data: bytes) -> Iterator[tuple]:
     text = _decode(data)
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
     try:
-        for values in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            yield tuple(_clean(value) for value in values)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        line = 0
+        for values in reader:
+            # A record over several lines has a line break in a cell: marked there.
+            spread, line = reader.line_num - line > 1, reader.line_num
+            yield tuple(_csv_cell(value) if spread else _clean(value) for value in values)
     except csv.Error:
         raise BatchFileError(FileProblem.UNREADABLE) from None
 

@@ -304,6 +304,21 @@ def test_a_20_digit_number_stored_as_a_spreadsheet_number_is_refused_with_the_fi
     assert "Format the column as text" in exported.get_data(as_text=True)
 
 
+def test_a_double_quote_left_open_is_named_on_its_row(app, client, user, stored_invoices):
+    """An open quote took in the rows after it: they vanished without a word and the row
+    was refused for a malformed number."""
+    good = ",".join(typed(0))
+    data = "\n".join([",".join(HEADER), good, '011002400104,"00000003,' + ISSUED + ',,294433',
+                      good, ""]).encode()
+    job_id = job_id_of(upload(client, data, "list.csv"))
+    wait_for_jobs(app)
+    rows = stored_rows(app, job_id)
+    assert [(r.row_number, r.outcome) for r in rows] == [(2, "match"), (3, "invalid")]
+    page = html.unescape(client.get(f"/batch/{job_id}", headers={"Accept-Language": "en"})
+                         .get_data(as_text=True))
+    assert "A double quote in this row is not closed, so the lines after it were read" in page
+
+
 def test_a_rows_reason_does_not_point_at_a_form(app, client, user, stored_invoices):
     """A row missing its check code was told "Enter them here" and named "Please correct
     the form": a batch file has neither "here" nor a form."""
