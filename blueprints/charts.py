@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from flask_babel import format_decimal, format_percent
+from flask_babel import format_decimal, format_percent, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -93,8 +93,9 @@ def _describe(items: Sequence[Item], total: float) -> str:
     if not items or not total:
         return _("No data in this period.")
     label, value = max(items, key=lambda item: item[1])
-    return _("%(count)s items, %(total)s in all; the largest is %(label)s with %(value)s.",
-             count=len(items), total=_number(total), label=label, value=_number(value))
+    return ngettext("%(num)d item, %(total)s in all; the largest is %(label)s with %(value)s.",
+                    "%(num)d items, %(total)s in all; the largest is %(label)s with %(value)s.",
+                    len(items), total=_number(total), label=label, value=_number(value))
 
 
 def bar_chart(chart_id: str, title: str, items: Sequence[Item], *,

@@ -187,3 +187,11 @@ def test_period_labels_are_not_the_status_change_columns(staff, records):
     page = staff.get("/staff/stats", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "原状态" not in page and "新状态" not in page
     assert '<label for="first">起始日期</label>' in page
+
+
+def test_chart_descriptions_count_in_the_languages_plural_forms(staff, records):
+    """"%(count)s items" could not say 2 элемента and 5 элементов alike."""
+    page = html.unescape(staff.get("/staff/stats" + PERIOD, headers={"Accept-Language": "ru"})
+                         .get_data(as_text=True))
+    assert "2 элемента, всего 4;" in page  # two kiosks
+    assert "5 элементов, всего 10;" in page  # five outcomes
