@@ -151,7 +151,9 @@ def percentage_bar(chart_id: str, title: str, items: Sequence[Item], *,
         parts.append(
             f'<rect class="chart-c{index % COLOURS}" x="{lx:.0f}" y="{ly:.0f}" width="14" '
             f'height="14"/><text class="chart-label" x="{lx + 20:.0f}" y="{ly + 12:.0f}">'
-            f"{escape(_truncate(label, 26))} {escape(_share(value, total))}</text>"
+            # Each part isolated: in Arabic the "%" of the share went over to the label.
+            f"\u2068{escape(_truncate(label, 26))}\u2069 "
+            f"\u2066{escape(_share(value, total))}\u2069</text>"
         )
     parts.append("</svg>")
     rows = [[label, _number(value), _share(value, total)] for label, value in items]

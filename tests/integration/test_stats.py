@@ -195,3 +195,13 @@ def test_chart_descriptions_count_in_the_languages_plural_forms(staff, records):
                          .get_data(as_text=True))
     assert "2 элемента, всего 4;" in page  # two kiosks
     assert "5 элементов, всего 10;" in page  # five outcomes
+
+
+def test_a_legends_share_stays_beside_its_label_in_arabic(staff, records):
+    """In Arabic the share's "%" was drawn on the far side of the label: "%موجودة 40.0"."""
+    page = staff.get("/staff/stats" + PERIOD, headers={"Accept-Language": "ar"}).get_data(
+        as_text=True)
+    outcomes = re.search(r'<figure class="chart" id="outcomes".*?</svg>', page, re.S).group(0)
+    legend = re.findall(r'<text class="chart-label"[^>]*>([^<]*)</text>', outcomes)
+    assert legend and all(re.fullmatch("\u2068[^\u2068\u2069]+\u2069 \u2066[^\u2066\u2069]+%\u2069", text)
+                          for text in legend), legend
