@@ -350,7 +350,8 @@ def parse_import_record(record: Any) -> dict[str, Any]:
     check_code = _text(record, "check_code")
     if invoice_type.extra_field.value == "check_code":
         check_code = _digits(record, "check_code", (20,))
-    elif check_code and (not check_code.isdigit() or len(check_code) != 20):
+    elif check_code and (not (check_code.isascii() and check_code.isdigit())
+                         or len(check_code) != 20):  # "１２…" passes isdigit() alone
         raise ImportError_(N_("'check_code' must be 20 digits or empty, not %(value)s"),
                            value=repr(check_code))
     status = _text(record, "status") or Status.NORMAL.value

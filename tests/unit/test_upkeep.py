@@ -199,6 +199,14 @@ def test_an_issue_date_is_a_calendar_day_an_invoice_can_bear(value, words):
     assert str(refused.value) == words
 
 
+def test_a_check_code_in_full_width_digits_is_refused():
+    """It passed str.isdigit() on a type checked by amount, and stood in the registry in
+    digits no visitor types."""
+    record = invoice_record(type="01", invoice_code="1100245130", check_code="１" * 20)
+    with pytest.raises(registry.ImportError_, match="'check_code' must be 20 digits or empty"):
+        registry.parse_import_record(record)
+
+
 # --- one transaction per file -------------------------------------------------------------
 
 
