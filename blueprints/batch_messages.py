@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -48,7 +49,7 @@ FILTER_LABELS = {
 def file_problem(problem: str, limit: int = 0) -> str:
     if problem == FileProblem.TOO_MANY_ROWS:
         return _("The file has more than %(limit)s rows. Split it into smaller files.",
-                 limit=f"{limit:,}")
+                 limit=format_number(limit))
     try:
         return str(FILE_PROBLEMS[FileProblem(problem)])
     except (ValueError, KeyError):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask import Flask
-from flask_babel import format_currency, format_date, format_datetime, format_percent, format_time
+from flask_babel import (format_currency, format_date, format_datetime, format_number,
+                         format_percent, format_time)
 from markupsafe import Markup
 
 from . import messages
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
         format_date=format_date,
         format_datetime=format_datetime,
         format_time=format_time,
+        format_number=format_number,
         type_name=lambda t: messages.TYPE_NAMES[t],
         status_name=lambda s: messages.STATUS_NAMES[s],
         genuine_but=lambda s: messages.GENUINE_BUT[s],

@@ -319,6 +319,14 @@ def test_a_double_quote_left_open_is_named_on_its_row(app, client, user, stored_
     assert "A double quote in this row is not closed, so the lines after it were read" in page
 
 
+def test_counts_are_written_the_way_the_language_writes_numbers(client, user):
+    """"100,000" is English: Russian groups with a space, and the hint said 100,000."""
+    page = client.get("/batch", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert "100\xa0000" in page and "100,000" not in page
+    assert "100,000" in client.get("/batch", headers={"Accept-Language": "en"}).get_data(
+        as_text=True)
+
+
 def test_a_rows_reason_does_not_point_at_a_form(app, client, user, stored_invoices):
     """A row missing its check code was told "Enter them here" and named "Please correct
     the form": a batch file has neither "here" nor a form."""
