@@ -18,7 +18,7 @@ from yanpiao.types import Outcome, Status
 from . import messages
 from .batch_messages import outcome_name, row_reasons
 from .ext import db
-from .receipts import receipt_url
+from .receipts import receipt_links
 
 
 def _headers() -> list[str]:
@@ -31,7 +31,7 @@ def _headers() -> list[str]:
     ]
 
 
-def _cells(row) -> list:
+def _cells(row, receipt_link) -> list:
     outcome = Outcome(row.outcome)
     status = Status(row.status) if row.status else None
     return [
@@ -43,7 +43,7 @@ def _cells(row) -> list:
         row.duplicate_of if row.duplicate_of is not None else "",
         "; ".join(row_reasons(row)),
         # The receipt's share link: a bare receipt number opens nothing.
-        receipt_url(row.receipt_id, external=True) if row.receipt_id else "",
+        receipt_link(row.receipt_id) if row.receipt_id else "",
     ]
 
 
@@ -62,8 +62,9 @@ def csv_response(job: BatchJob, show: str) -> Response:
         # A byte order mark: Excel in China opens UTF-8 CSV as GBK without it.
         out.write("\ufeff")
         writer.writerow(_headers())
+        link = receipt_links()
         for number, row in enumerate(iter_rows(db.session, job.id, show), start=1):
-            writer.writerow([csv_cell(value) for value in _cells(row)])
+            writer.writerow([csv_cell(value) for value in _cells(row, link)])
             if number % 2000 == 0:
                 yield out.getvalue()
                 out.seek(0)
@@ -81,8 +82,9 @@ def xlsx_response(job: BatchJob, show: str) -> Response:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Results"))
     sheet.append(_headers())
+    link = receipt_links()
     for row in iter_rows(db.session, job.id, show):
-        sheet.append([xlsx_cell(sheet, value) for value in _cells(row)])
+        sheet.append([xlsx_cell(sheet, value) for value in _cells(row, link)])
     # Sent from a temporary file, never held whole in memory; the file goes when it is sent.
     stream = tempfile.TemporaryFile()
     book.save(stream)

@@ -196,3 +196,13 @@ def test_a_receipt_of_a_mismatch_reveals_nothing_of_the_invoice(client, make_inv
     assert "outcome: mismatch" in document and "valid: no" in document
     assert "北京" not in document and "1130.00" not in document
     assert "verdict-bad" in text(client.get(f"/receipts/{receipt_id}"))
+
+
+def test_links_made_for_many_receipts_are_the_receipts_own(app):
+    """A batch's download builds the address once; it must be the one receipt_url gives."""
+    from blueprints.receipts import receipt_links, receipt_url
+
+    with app.test_request_context("/"):
+        link = receipt_links()
+        for receipt_id in ("ARJD4YERBSLA25BH4J6Q", "22222222222222222222"):
+            assert link(receipt_id) == receipt_url(receipt_id, external=True)
