@@ -58,6 +58,15 @@ def _limit_text(app: Flask) -> str:
 UNAVAILABLE_RETRY_AFTER = 5
 
 
+# What the API says instead of a page's words (pages, forms, the verification page).
+API_ERRORS = {
+    404: _l("No API endpoint answers at this address. The endpoints are listed in "
+            "/api/v1/openapi.json."),
+    405: _l("This endpoint does not accept this method. The Allow header lists those it does."),
+    413: _l("The request body is larger than %(limit)s."),
+}
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
@@ -72,6 +81,9 @@ def render_error(status: int, message=None, title=None):
     title = title or ERRORS.get(status, ERRORS[500])[0]
     text = message or error_text(status)
     if wants_json():
+        if message is None and status in API_ERRORS:
+            text = str(API_ERRORS[status]) % ({"limit": _limit_text(current_app)}
+                                              if status == 413 else {})
         body = {"error": status, "message": str(text)}
         if status == 429:
             body["outcome"] = "rate_limited"
@@ -115,8 +127,13 @@ def init_app(app: Flask) -> None:
 
         if kiosk.is_kiosk_address(request.path):  # no kiosk route matched: the kiosk's own page
             return kiosk.error_outside_routes(exc)
-        # Flask-Limiter adds Retry-After to 429s itself (RATELIMIT_HEADERS_ENABLED).
-        return render_error(exc.code or 500)
+        # Flask-Limiter adds Retry-After to 429s itself (RATELIMIT_HEADERS_ENABLED). The
+        # exception's own headers stay: a 405 names the methods allowed (Allow).
+        response = current_app.make_response(render_error(exc.code or 500))
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(DBAPIError)
     @app.errorhandler(PoolTimeout)

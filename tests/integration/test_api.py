@@ -152,9 +152,21 @@ def test_api_needs_no_csrf_token(app, stored):
     assert response.status_code == 200
 
 
-def test_api_errors_are_json(client):
-    response = client.get("/api/v1/nothing")
+def test_api_errors_are_json(app, client):
+    en = {"Accept-Language": "en"}
+    response = client.get("/api/v1/nothing", headers=en)
     assert response.status_code == 404 and response.is_json
+    assert "/api/v1/openapi.json" in response.get_json()["message"]
+    # A 405 names the methods allowed (HTTP requires it), in words meant for a script:
+    # it had no Allow header and told the caller to "start again from the verification page".
+    response = client.get("/api/v1/verify", headers=en)
+    assert response.status_code == 405 and "POST" in response.headers["Allow"]
+    assert "Allow header" in response.get_json()["message"]
+    app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
+    response = client.post("/api/v1/verify", data="x" * (3 * 1024 * 1024),
+                           content_type="application/json", headers=en)
+    assert response.status_code == 413
+    assert response.get_json()["message"] == "The request body is larger than 2 MB."
 
 
 def test_rate_limited_per_client(app, stored):

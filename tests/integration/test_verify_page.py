@@ -357,6 +357,8 @@ def test_error_pages_use_the_site_layout(client, status):
     page = response.get_data(as_text=True)
     assert response.status_code == status
     assert 'class="site-header"' in page and "Traceback" not in page
+    if status == 405:
+        assert "POST" in response.headers["Allow"]
 
 
 def test_an_unexpected_error_shows_a_friendly_page(app, client, monkeypatch):
