@@ -143,13 +143,15 @@ def last_admin_account(site: Site) -> str:
     return "/account"
 
 
-def batch_checked(then: str = "") -> Callable:
-    """A finished batch of this account (``then``: a page about it, after its path)."""
+def batch_checked(then: str = "", more: str = "") -> Callable:
+    """A finished batch of this account (``then``: a page about it, after its path; ``more``:
+    CSV lines after the one valid invoice)."""
 
     def reach(site: Site) -> str:
         data = ("发票代码,发票号码,开票日期,校验码\n"
                 + ",".join(VERIFY["valid"][k] for k in ("invoice_code", "invoice_number",
-                                                         "issue_date", "check_code"))).encode()
+                                                         "issue_date", "check_code"))
+                + more).encode()
         response = site.context.request.post("/batch", multipart={
             "csrf_token": site.csrf(),
             "file": {"name": "invoices.csv", "mimeType": "text/csv", "buffer": data}})
@@ -522,6 +524,23 @@ def test_the_history_shows_each_outcome_on_a_phone(sites):
     edges = site.page.eval_on_selector_all(
         ".history-table .tag", "tags => tags.map(t => t.getBoundingClientRect().right)")
     assert edges and max(edges) <= 360, edges
+
+
+def test_a_batch_rows_reasons_are_read_on_a_phone(sites):
+    """Five columns at 360 px left the reasons a word wide, off to the side in a box that
+    scrolled; a broken cell of 64 characters pushed them further. Each row is now a card."""
+    state = next(s for s in STATES if s.name == "batch-job")
+    site = sites.get("ru", state.audience)
+    site.page.set_viewport_size({"width": 360, "height": 640})
+    path = batch_checked(more="\n" + ",2.6112E+19,2026-11-01,\n"
+                         + "011002400104,\"1234,2026-11-01,294433,x" + "y" * 60 + "\n")(site)
+    site.page.goto(site.base_url + path)
+    boxes = site.page.eval_on_selector_all(
+        ".batch-details > div:not(:empty)", "all => all.map(d => d.getBoundingClientRect().toJSON())")
+    assert len(boxes) >= 2  # the two refused rows (the valid one may say it was checked before)
+    for box in boxes:
+        assert box["right"] <= 360 and box["left"] >= 0 and box["width"] > 200, boxes
+    assert site.page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
 TEXT_200_STATES = ["verify-errors", "verify-valid", "samples", "history", "faq", "feedback"]
