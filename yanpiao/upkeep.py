@@ -162,11 +162,13 @@ def import_file(
 ) -> registry.ImportReport:
     """Import a JSON Lines or CSV file; status changes it makes land in the audit trail.
 
-    Raises ``registry.UnreadableFile`` for a file that is not one of the two formats; any error
-    while writing rolls everything back and is raised.
+    Raises ``registry.UnreadableFile`` for an empty file or one that is not one of the two
+    formats; any error while writing rolls everything back and is raised.
     """
     file_format = file_format or registry.import_format(filename)
     text = registry.decode_import(data)
+    if not text.strip():  # as the staff page refuses it: an import of nothing is a mistake
+        raise registry.UnreadableFile("empty", "the file is empty")
 
     def audit(line: int, invoice_id: int, old: str, new: str) -> None:
         session.add(InvoiceStatusChange(

@@ -49,6 +49,16 @@ def test_seed_refuses_a_count_it_cannot_make(app, runner):
     assert count(app) == 0
 
 
+def test_import_of_an_empty_file_is_refused_as_the_staff_page_refuses_it(runner, tmp_path):
+    """The command said "Imported: 0 added" and exited 0 where the page says the file is
+    empty: a script importing a file that failed to download went on as if all was well."""
+    for content in ("", "\n  \n"):
+        empty = tmp_path / "empty.jsonl"
+        empty.write_text(content)
+        result = runner.invoke(args=["registry", "import", str(empty)])
+        assert result.exit_code == 1 and "the file is empty" in result.output
+
+
 def test_import_reports_bad_lines_by_number_and_stores_the_good(app, runner, tmp_path):
     good = invoice_record()
     digital = invoice_record(type="32", invoice_code="", invoice_number="26112000000000000002",
