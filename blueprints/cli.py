@@ -10,7 +10,7 @@ import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from yanpiao import registry
 
@@ -31,8 +31,21 @@ def upgrade_database(url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+@with_appcontext
+def require_schema() -> None:
+    """Before a command that reads or writes the tables: a database without them (a new file,
+    a mistyped DATABASE_URL) is said so, not answered with SQLAlchemy's traceback."""
+    from sqlalchemy import inspect
+
+    if not inspect(db.engine).has_table("alembic_version"):
+        raise click.ClickException(
+            "This database has no Yanpiao tables yet: run `flask --app app db upgrade` first "
+            "(or check DATABASE_URL).")
+
+
 db_cli = AppGroup("db", help="Create or upgrade the database schema (Alembic).")
-registry_cli = AppGroup("registry", help="Fill and maintain the invoice registry.")
+registry_cli = AppGroup("registry", help="Fill and maintain the invoice registry.",
+                        callback=require_schema)
 
 
 @db_cli.command("upgrade")

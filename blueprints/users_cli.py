@@ -16,9 +16,11 @@ from yanpiao.accounts import Role, create_user, find_user
 from yanpiao.staff_accounts import PASSWORD_MIN, StaffError, create_account, is_email
 from yanpiao.tokens import create_token
 
+from .cli import require_schema
 from .ext import db
 
-users_cli = AppGroup("users", help="Manage accounts: administrators, staff, tokens.")
+users_cli = AppGroup("users", help="Manage accounts: administrators, staff, tokens.",
+                     callback=require_schema)
 
 _PROBLEMS = {
     "email": "That is not an email address.",

@@ -49,6 +49,21 @@ def test_seed_refuses_a_count_it_cannot_make(app, runner):
     assert count(app) == 0
 
 
+def test_commands_on_a_database_without_tables_say_what_to_do(tmp_path):
+    """A new database file (or a mistyped DATABASE_URL) answered with SQLAlchemy's traceback."""
+    from app import create_app
+
+    bare = create_app({"TESTING": True, "SECRET_KEY": "x",
+                       "DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"})
+    lines = write_lines(tmp_path / "r.jsonl", [json.dumps(invoice_record())])
+    for args in (["registry", "import", str(lines)], ["registry", "seed", "--count", "5"],
+                 ["users", "token", "finance@example.com"]):
+        result = bare.test_cli_runner().invoke(args=args)
+        assert result.exit_code == 1, args
+        assert "no Yanpiao tables yet: run `flask --app app db upgrade` first" in result.output
+    bare.extensions["database"].engine.dispose()
+
+
 def test_import_of_an_empty_file_is_refused_as_the_staff_page_refuses_it(runner, tmp_path):
     """The command said "Imported: 0 added" and exited 0 where the page says the file is
     empty: a script importing a file that failed to download went on as if all was well."""
