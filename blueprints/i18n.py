@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from flask import (Blueprint, Flask, after_this_request, current_app, has_request_context,
                    redirect, request, session, url_for)
-from flask_babel import get_locale, get_translations, refresh
+from flask_babel import format_number, get_locale, get_translations, refresh
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from jinja2 import pass_context
@@ -159,6 +159,12 @@ def _catalog(context):
     return context.get("_translations") or get_translations()
 
 
+def _counted(text: str, n) -> str:
+    """A plural message with its count written the way the language writes numbers: "%(num)d"
+    gave 12345 in every language, where Russian writes 12 345 and English 12,345."""
+    return text.replace("%(num)d", format_number(n)) if "%(num)d" in text else text
+
+
 def _install_template_gettext(app: Flask) -> None:
     """Template strings translated from the catalog of their render.
 
@@ -171,7 +177,8 @@ def _install_template_gettext(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(
         gettext=pass_context(lambda context, text: _catalog(context).ugettext(text)),
         ngettext=pass_context(
-            lambda context, singular, plural, n: _catalog(context).ungettext(singular, plural, n)
+            lambda context, singular, plural, n: _counted(
+                _catalog(context).ungettext(singular, plural, n), n)
         ),
         pgettext=pass_context(
             lambda context, ctxt, text: _catalog(context).upgettext(ctxt, text)

@@ -205,3 +205,19 @@ def test_a_legends_share_stays_beside_its_label_in_arabic(staff, records):
     legend = re.findall(r'<text class="chart-label"[^>]*>([^<]*)</text>', outcomes)
     assert legend and all(re.fullmatch("\u2068[^\u2068\u2069]+\u2069 \u2066[^\u2066\u2069]+%\u2069", text)
                           for text in legend), legend
+
+
+def test_a_total_is_written_the_way_the_language_writes_numbers(app, staff):
+    """"12345 проверок": the count of a plural message came as a bare integer."""
+    from blueprints.ext import db
+
+    with app.app_context():
+        db.session.add_all(VerificationRecord(
+            id=f"B{index:05d}", created_at=datetime(2026, 11, 19, 3, 0, tzinfo=UTC),
+            outcome="not_found", entry_path="api", invoice_number="12345678")
+            for index in range(1234))
+        db.session.commit()
+    ru = staff.get("/staff/stats" + PERIOD, headers={"Accept-Language": "ru"})
+    assert "1\xa0234 проверки." in ru.get_data(as_text=True)
+    en = staff.get("/staff/stats" + PERIOD, headers={"Accept-Language": "en"})
+    assert "1,234 verifications." in en.get_data(as_text=True)
