@@ -26,6 +26,8 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 
+from yanpiao import audit
+from yanpiao.audit import Subject
 from yanpiao.db import utcnow
 from yanpiao.feedback import (
     RESPONSE_TIME,
@@ -192,14 +194,28 @@ def _no_such_ticket():
     ), 404))
 
 
+def _progress(ticket) -> list[TicketStatus]:
+    """The steps the report's progress shows: those still ahead, and of those behind only the
+    ones it went through ("In progress" was ticked off as done on a report resolved straight
+    away). Waiting for the reporter is a detour, not a stage: shown only while it is the case,
+    not ticked off as done on a report that never asked them anything."""
+    current = ticket.status_enum
+    changes = audit.trail(db.session, Subject.TICKET, ticket.id)
+    went_through = {TicketStatus.NEW} | {
+        TicketStatus(event.new_value) for event in changes
+        if event.action == "status" and event.new_value in TicketStatus._value2member_map_}
+    position = PROGRESS.index(current)
+    return [step for index, step in enumerate(PROGRESS)
+            if step is current
+            or (step is not TicketStatus.WAITING
+                and (index > position or step in went_through))]
+
+
 def _render_status(ticket, token: str, *, follow_up=None, rating=None, notice=None,
                    status: int = 200):
     response = current_app.make_response((render_template(
         "feedback/status.html", ticket=ticket, token=token,
-        # Waiting for the reporter is a detour, not a stage: shown only while it is the case,
-        # not ticked off as done on a report that never asked them anything.
-        progress=[step for step in PROGRESS
-                  if step is not TicketStatus.WAITING or ticket.status_enum is step],
+        progress=_progress(ticket),
         follow_up=follow_up or FollowUpForm(formdata=None),
         rating=rating or RatingForm(formdata=None),
         notice=notice, sent=get_flashed_messages(category_filter=[SENT]),

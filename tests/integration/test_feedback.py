@@ -447,6 +447,22 @@ def test_a_failure_after_a_rollback_still_shows_the_error_page_signed_in(
     assert "Sign out" in html  # still shown as signed in
 
 
+def test_progress_ticks_off_only_the_steps_a_report_went_through(reporter, staff):
+    """A report resolved straight away showed "In progress ✓ (done)"."""
+    link = send(reporter).headers["Location"]
+    number = number_on(reporter.get(link).get_data(as_text=True))
+    staff.post(f"/staff/feedback/{number}/reply", data={"body": "Fixed.", "then": "resolved"})
+    progress = reporter.get(link).get_data(as_text=True).split('class="progress"', 1)[1]
+    progress = progress.split("</ol>")[0]
+    assert "In progress" not in progress
+    assert re.search(r'aria-current="step">.*?Resolved', progress, re.S)
+    assert "Closed" in progress  # still ahead
+    # Reopened, it shows the step it is at again.
+    staff.post(f"/staff/feedback/{number}/status", data={"status": "in_progress"})
+    progress = reporter.get(link).get_data(as_text=True).split('class="progress"', 1)[1]
+    assert re.search(r'aria-current="step">.*?In progress', progress.split("</ol>")[0], re.S)
+
+
 def test_finished_reports_say_when_they_go_and_the_purge_takes_them(app, reporter, staff, runner):
     link = send(reporter, contact="me@example.com", consent="y").headers["Location"]
     number = number_on(reporter.get(link).get_data(as_text=True))
