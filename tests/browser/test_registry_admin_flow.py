@@ -72,7 +72,7 @@ def test_import_progress_is_polled_by_htmx(browser, live_server, officer, tmp_pa
     expect(page.get_by_role("heading", name="Import finished")).to_be_visible(timeout=30_000)
     assert page.url == url
     expect(page.locator("#import-announcement")).to_have_text("Finished")
-    expect(page.get_by_text("3000 invoices added")).to_be_visible()
+    expect(page.get_by_text("3,000 invoices added")).to_be_visible()
     expect(page.get_by_role("table", name="Refused lines: nothing of them was stored")).to_contain_text("not valid JSON")
     assert axe(page) == []
     context.close()
@@ -87,7 +87,7 @@ def test_without_javascript_the_refresh_link_shows_the_progress(browser, live_se
             break
         page.get_by_role("link", name="Refresh to see the progress").click()
         page.wait_for_timeout(500)
-    expect(page.get_by_text("2000 invoices added")).to_be_visible()
+    expect(page.get_by_text("2,000 invoices added")).to_be_visible()
     context.close()
 
 
